@@ -1,0 +1,230 @@
+// Puts the manager on the bus: maps every object path systemd serves onto an object built on
+// demand (manager, intermediate nodes, units by name or invocation ID, jobs), tracks
+// subscribers, and sends UnitNew/UnitRemoved/Reloading/PropertiesChanged.
+import dbus from 'dbus-next';
+import type { Logger } from 'pino';
+import type { Manager } from '../manager.js';
+import type { Unit } from '../units/unit.js';
+import { isValidUnitName } from '../units/unit-name.js';
+import { BusError, Errors } from './errors.js';
+import type { InterfaceSpec } from './interface-spec.js';
+import { managerInterface, MANAGER_INTERFACE } from './manager-interface.js';
+import { ObjectServer, type BusObject, type CallContext, type MethodHandler } from './object-server.js';
+import { escapeBusLabel, JOB_PATH_PREFIX, MANAGER_PATH, UNIT_PATH_PREFIX, unitPath, unescapeBusLabel } from './object-paths.js';
+import { PropertyChangeTracker } from './property-changes.js';
+import { serviceInterface, SERVICE_INTERFACE, type CgroupFigures } from './service-interface.js';
+import { REVERSE_DEPENDENCY, unitInterface, UNIT_INTERFACE } from './unit-interface.js';
+import { notImplementedYet } from './errors.js';
+
+type MessageBus = ReturnType<typeof dbus.sessionBus>;
+const { Message } = dbus;
+
+const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
+const UNKNOWN_FIGURES: CgroupFigures = {
+  memoryCurrent: UINT64_MAX,
+  memoryAvailable: UINT64_MAX,
+  cpuUsageNSec: UINT64_MAX,
+  tasksCurrent: UINT64_MAX,
+  controlGroupId: 0n,
+};
+
+/** Intermediate nodes down to the manager object, as sd-bus makes them. */
+const INTERMEDIATE: Record<string, string[]> = {
+  '/': ['org'],
+  '/org': ['freedesktop'],
+  '/org/freedesktop': ['systemd1'],
+};
+
+const UNIT_METHODS_LATER = ['Start', 'Stop', 'Reload', 'Restart', 'TryRestart', 'ReloadOrRestart', 'ReloadOrTryRestart', 'Kill', 'QueueSignal', 'ResetFailed', 'Ref', 'Unref', 'Freeze', 'Thaw'];
+const SERVICE_METHODS_LATER = ['GetProcesses', 'AttachProcesses'];
+
+export interface SystemdBusOptions {
+  bus: MessageBus;
+  manager: Manager;
+  specs: Map<string, InterfaceSpec>;
+  log: Logger;
+  /** this manager's own cgroup relative to the cgroup2 root */
+  controlGroup: string;
+  cgroupFigures?: (unit: Unit) => CgroupFigures;
+  /** handlers of later parts by interface member, e.g. { Manager: { KillUnit }, Unit: unit => ({ Kill }) } */
+  managerOperations?: Record<string, MethodHandler>;
+  unitOperations?: (unit: Unit) => Record<string, MethodHandler>;
+  serviceOperations?: (unit: Unit) => Record<string, MethodHandler>;
+}
+
+function cescape(s: string): string {
+  return [...Buffer.from(s, 'utf8')]
+    .map((b) => {
+      if (b === 0x5c) return '\\\\';
+      if (b === 0x22) return '\\"';
+      if (b === 0x27) return "\\'";
+      if (b === 0x0a) return '\\n';
+      if (b === 0x09) return '\\t';
+      if (b < 0x20 || b >= 0x7f) return '\\x' + b.toString(16).padStart(2, '0');
+      return String.fromCharCode(b);
+    })
+    .join('');
+}
+
+/** sd_id128_from_string: 32 hex digits, or the 36-character UUID form. */
+function parseId128(s: string): Buffer | null {
+  const hex = /^[0-9a-fA-F]{32}$/.test(s) ? s : /^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(s) ? s.replace(/-/g, '') : null;
+  return hex ? Buffer.from(hex, 'hex') : null;
+}
+
+export class SystemdBus {
+  readonly server: ObjectServer;
+  private readonly manager: Manager;
+  private readonly subscribers = new Set<string>();
+  private readonly changes: PropertyChangeTracker;
+  private readonly managerObject: BusObject;
+
+  constructor(private readonly opts: SystemdBusOptions) {
+    this.manager = opts.manager;
+    this.server = new ObjectServer(opts.bus, opts.specs, (path, ctx) => this.resolve(path, ctx), opts.log);
+    this.managerObject = {
+      interfaces: [
+        managerInterface(this.spec(MANAGER_INTERFACE), {
+          manager: this.manager,
+          callerUnit: (ctx) => this.callerUnit(ctx),
+          subscribe: (sender) => this.subscribe(sender),
+          unsubscribe: (sender) => this.unsubscribe(sender),
+          reload: () => this.manager.reload(),
+          controlGroup: opts.controlGroup,
+          operations: opts.managerOperations ?? {},
+        }),
+      ],
+      children: () => ['unit', 'job'],
+    };
+    this.changes = new PropertyChangeTracker(
+      this.server,
+      (unit) => (this.manager.units.get(unit.id) === unit ? this.unitObject(unit) : null),
+      (unit) => unitPath(unit.id),
+      (unit) => this.subscribers.size > 0 || unit.refs.length > 0,
+    );
+  }
+
+  private spec(name: string): InterfaceSpec {
+    return this.server.spec(name);
+  }
+
+  /** Starts serving and wires the manager's events to signals. Call before the name is requested. */
+  async start(): Promise<void> {
+    this.server.start();
+    const registry = this.manager.units;
+    const watch = (unit: Unit): void => {
+      unit.on('changed', () => this.changes.markDirty(unit));
+    };
+    for (const unit of registry.units()) {
+      watch(unit);
+      this.changes.track(unit);
+    }
+    registry.on('unit-new', (unit) => {
+      watch(unit);
+      this.changes.track(unit);
+      if (this.subscribers.size > 0) this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'UnitNew', [unit.id, unitPath(unit.id)]);
+    });
+    registry.on('unit-removed', (unit) => {
+      unit.removeAllListeners('changed');
+      if (this.subscribers.size > 0) this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'UnitRemoved', [unit.id, unitPath(unit.id)]);
+    });
+    this.manager.on('reloading', (active) => this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'Reloading', [active]));
+    // subscriptions end with the subscriber's connection
+    await this.opts.bus.call(
+      new Message({
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member: 'AddMatch',
+        signature: 's',
+        body: ["type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'"],
+      }),
+    );
+    this.opts.bus.on('message', (msg: InstanceType<typeof Message>) => {
+      if (msg.type === 4 && msg.member === 'NameOwnerChanged' && msg.body[2] === '') this.subscribers.delete(String(msg.body[0]));
+    });
+  }
+
+  private subscribe(sender: string): void {
+    if (this.subscribers.has(sender)) throw Errors.alreadySubscribed();
+    this.subscribers.add(sender);
+  }
+
+  private unsubscribe(sender: string): void {
+    if (!this.subscribers.delete(sender)) throw Errors.notSubscribed();
+  }
+
+  private async callerUnit(ctx: CallContext): Promise<Unit | undefined> {
+    return this.manager.processes.unitOfPid(await ctx.callerPid());
+  }
+
+  unitObject(unit: Unit): BusObject {
+    const laterUnit: Record<string, MethodHandler> = {};
+    for (const m of UNIT_METHODS_LATER) laterUnit[m] = () => { throw notImplementedYet(m); };
+    const laterService: Record<string, MethodHandler> = {};
+    for (const m of SERVICE_METHODS_LATER) laterService[m] = () => { throw notImplementedYet(m); };
+    const unitImpl = unitInterface(this.spec(UNIT_INTERFACE), unit, {
+      reverseDependencies: (u, property) => this.reverseDependencies(u, property),
+      unitFilePreset: (u) => (u.config.unitFileState === 'static' || u.config.unitFileState === '' ? '' : 'enabled'),
+      methods: (u) => ({ ...laterUnit, ...(this.opts.unitOperations?.(u) ?? {}) }),
+    });
+    // systemd's order: the type interface, then Unit (GetAll(""), Introspect and PropertiesChanged)
+    const interfaces = unit.config.service
+      ? [
+          serviceInterface(this.spec(SERVICE_INTERFACE), unit, {
+            cgroupFigures: this.opts.cgroupFigures ?? (() => UNKNOWN_FIGURES),
+            defaultSlice: this.manager.scope === 'system' ? 'system.slice' : 'app.slice',
+            methods: (u) => ({ ...laterService, ...(this.opts.serviceOperations?.(u) ?? {}) }),
+          }),
+          unitImpl,
+        ]
+      : [unitImpl];
+    return { interfaces, children: () => [] };
+  }
+
+  private reverseDependencies(unit: Unit, property: string): string[] {
+    const forward = Object.keys(REVERSE_DEPENDENCY).filter((k) => REVERSE_DEPENDENCY[k] === property);
+    if (forward.length === 0) return [];
+    const names = new Set(unit.config.names.concat(unit.id));
+    const out: string[] = [];
+    for (const other of this.manager.units.units()) {
+      if (other === unit) continue;
+      const deps = other.config.unit.dependencies;
+      if (forward.some((f) => (deps[f] ?? []).some((d) => names.has(d)))) out.push(other.id);
+    }
+    return out;
+  }
+
+  private async resolve(path: string, ctx: CallContext): Promise<BusObject | null> {
+    const children = INTERMEDIATE[path];
+    if (children) return { interfaces: [], children: () => children };
+    if (path === MANAGER_PATH) return this.managerObject;
+    if (path === UNIT_PATH_PREFIX) {
+      return { interfaces: [], children: () => this.manager.units.units().map((u) => escapeBusLabel(u.id)) };
+    }
+    if (path === JOB_PATH_PREFIX) return { interfaces: [], children: () => [] };
+    if (path.startsWith(UNIT_PATH_PREFIX + '/')) {
+      const unit = await this.unitAtPath(path.slice(UNIT_PATH_PREFIX.length + 1), ctx);
+      return unit ? this.unitObject(unit) : null;
+    }
+    return null;
+  }
+
+  private async unitAtPath(label: string, ctx: CallContext): Promise<Unit | null> {
+    if (label.includes('/')) return null;
+    if (label === 'self') return (await this.callerUnit(ctx)) ?? null;
+    const name = unescapeBusLabel(label);
+    const id = parseId128(name);
+    if (id) {
+      const unit = this.manager.unitByInvocationId(id);
+      if (!unit) throw Errors.noUnitForInvocationID(id.toString('hex'));
+      return unit;
+    }
+    if (!isValidUnitName(name, { plain: true, instance: true })) {
+      throw Errors.invalidArgs(`Unit name ${cescape(name)} is neither a valid invocation ID nor unit name.`);
+    }
+    return this.manager.units.load(name);
+  }
+}
+
+export { BusError };

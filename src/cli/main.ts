@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// unitd's entry point: parse the command line, run the daemon, stop cleanly on SIGTERM/SIGINT.
+import { runDaemon } from '../daemon.js';
+import { createLogger } from '../log.js';
+import { parseOptions, USAGE, UsageError, type Options } from './options.js';
+
+async function main(): Promise<void> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`unitd: ${err.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const log = createLogger(opts.logLevel);
+  // the daemon never dies of a stray promise: it logs and goes on
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+
+  let daemon;
+  try {
+    daemon = await runDaemon(opts, log);
+  } catch (err) {
+    log.fatal({ err }, 'cannot start');
+    log.flush();
+    process.exitCode = 1;
+    return;
+  }
+  const varName = opts.scope === 'system' ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS';
+  process.stderr.write(`unitd is ready. Reach it with:\n  export ${varName}=${daemon.busAddress}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void daemon.stop().then(() => {
+      log.info('stopped');
+      log.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

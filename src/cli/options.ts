@@ -1,0 +1,77 @@
+// unitd's command line: unitd [--system | --user] [--bus-address ADDR] [--unit-path DIR]...
+//                              [--runtime-dir DIR] [--log-level LEVEL]
+import type { Level } from 'pino';
+
+export interface Options {
+  scope: 'system' | 'user';
+  busAddress: string | null;
+  unitPath: string[];
+  runtimeDir: string | null;
+  logLevel: Level | 'silent';
+  help: boolean;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--unit-path DIR]...
+             [--runtime-dir DIR] [--log-level LEVEL]
+
+  --system            serve on the system bus (default): $DBUS_SYSTEM_BUS_ADDRESS or
+                      unix:path=/run/dbus/system_bus_socket
+  --user              serve on the session bus ($DBUS_SESSION_BUS_ADDRESS), for systemctl --user
+  --bus-address ADDR  serve on this bus; no embedded bus is started
+  --unit-path DIR     search DIR for unit files (repeatable; replaces the default search path
+                      and $SYSTEMD_UNIT_PATH)
+  --runtime-dir DIR   runtime state, incl. the embedded bus socket (default /run/unitd, or
+                      $XDG_RUNTIME_DIR/unitd with --user)
+  --log-level LEVEL   fatal, error, warn, info (default), debug, trace or silent
+
+When no --bus-address is given and that bus does not answer, unitd starts its own dbus-daemon
+and prints the export line that points clients at it.`;
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: string[]): Options {
+  const opts: Options = { scope: 'system', busAddress: null, unitPath: [], runtimeDir: null, logLevel: 'info', help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--system':
+        opts.scope = 'system';
+        break;
+      case '--user':
+        opts.scope = 'user';
+        break;
+      case '--bus-address':
+        opts.busAddress = value();
+        break;
+      case '--unit-path':
+        opts.unitPath.push(value());
+        break;
+      case '--runtime-dir':
+        opts.runtimeDir = value();
+        break;
+      case '--log-level': {
+        const level = value();
+        if (!LEVELS.includes(level)) throw new UsageError(`unknown log level ${level}`);
+        opts.logLevel = level as Level | 'silent';
+        break;
+      }
+      case '-h':
+      case '--help':
+        opts.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  return opts;
+}

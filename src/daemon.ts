@@ -1,0 +1,111 @@
+// Assembles unitd: the bus (given, system/session, or embedded), the unit store and manager,
+// the object server; claims org.freedesktop.systemd1 and runs until SIGTERM/SIGINT.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import dbus from 'dbus-next';
+import type { Logger } from 'pino';
+import { connectBus, type MessageBus } from './bus/connect.js';
+import { startEmbeddedDaemon, type EmbeddedDaemon } from './bus/embedded-daemon.js';
+import { loadInterfaceSpecs } from './bus/interface-spec.js';
+import { SystemdBus } from './bus/systemd-bus.js';
+import type { Options } from './cli/options.js';
+import { Manager } from './manager.js';
+import { unitSearchPath } from './units/search-path.js';
+import { UnitStore } from './units/unit-loader.js';
+import { isValidUnitName } from './units/unit-name.js';
+
+export const BUS_NAME = 'org.freedesktop.systemd1';
+
+export interface RunningDaemon {
+  busAddress: string;
+  manager: Manager;
+  stop(): Promise<void>;
+}
+
+function defaultBusAddress(scope: 'system' | 'user'): string | null {
+  if (scope === 'system') return process.env.DBUS_SYSTEM_BUS_ADDRESS || 'unix:path=/run/dbus/system_bus_socket';
+  return process.env.DBUS_SESSION_BUS_ADDRESS || null;
+}
+
+function defaultRuntimeDir(scope: 'system' | 'user'): string {
+  if (scope === 'system') return '/run/unitd';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg ? join(xdg, 'unitd') : `/tmp/unitd-${process.getuid?.() ?? 0}`;
+}
+
+/** Our own cgroup (cgroup v2 "0::" line), relative to the hierarchy's root. */
+function ownControlGroup(): string {
+  try {
+    const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : '';
+  } catch {
+    return '';
+  }
+}
+
+async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus; address: string; embedded: EmbeddedDaemon | null }> {
+  if (opts.busAddress) return { bus: await connectBus(opts.busAddress), address: opts.busAddress, embedded: null };
+  const address = defaultBusAddress(opts.scope);
+  if (address) {
+    try {
+      return { bus: await connectBus(address, 2000), address, embedded: null };
+    } catch (err) {
+      log.info({ address, reason: (err as Error).message }, 'no bus answers there: starting an embedded dbus-daemon');
+    }
+  }
+  const embedded = await startEmbeddedDaemon(opts.runtimeDir ?? defaultRuntimeDir(opts.scope), opts.scope === 'system' ? 'system' : 'session', (line) =>
+    log.debug({ component: 'dbus-daemon' }, line),
+  );
+  try {
+    return { bus: await connectBus(embedded.address), address: embedded.address, embedded };
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+}
+
+export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaemon> {
+  const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
+  const store = new UnitStore({ scope: opts.scope, searchPath });
+  const manager = new Manager({
+    scope: opts.scope,
+    unitPath: searchPath,
+    source: store,
+    isValidUnitName: (n) => isValidUnitName(n, { plain: true, instance: true }),
+  });
+  manager.units.on('unit-new', (unit) => {
+    for (const w of unit.config.warnings) log.warn({ unit: unit.id, file: w.file, line: w.line }, w.message);
+  });
+  manager.start();
+  for (const unit of manager.units.units()) {
+    for (const w of unit.config.warnings) log.warn({ unit: unit.id, file: w.file, line: w.line }, w.message);
+  }
+
+  const { bus, address, embedded } = await acquireBus(opts, log);
+  bus.on('error', (err: Error) => log.error({ err }, 'bus connection error'));
+  const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: ownControlGroup() });
+  await systemd.start();
+
+  const reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
+  if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
+    bus.disconnect();
+    await embedded?.stop();
+    throw new Error(`${BUS_NAME} is already owned on ${address}`);
+  }
+  log.info({ busAddress: address, embedded: embedded !== null, scope: opts.scope, units: manager.units.units().length, unitPath: searchPath }, 'ready');
+
+  return {
+    busAddress: address,
+    manager,
+    stop: async () => {
+      manager.beginShutdown();
+      try {
+        await bus.releaseName(BUS_NAME);
+      } catch {
+        // the bus may already be gone
+      }
+      bus.disconnect();
+      await embedded?.stop();
+    },
+  };
+}

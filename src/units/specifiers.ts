@@ -1,0 +1,300 @@
+// Unit specifier expansion (%n, %i, %t, ...), following systemd 252's src/core/unit-printf.c and
+// src/shared/specifier.c. In 252, %u/%U/%g/%G/%h/%s describe the user the *manager* runs as
+// (root for the system manager), not the unit's User=.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import * as os from 'node:os';
+import { dirname } from 'node:path';
+import {
+  instanceOf,
+  prefixAndInstanceOf,
+  prefixOf,
+  unescapeUnitNamePart,
+  unescapeUnitNamePath,
+  unitNameToPath,
+} from './unit-name.js';
+
+export interface SpecifierUser {
+  name: string;
+  uid: number;
+  group: string;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface SpecifierContext {
+  /** the unit's primary name, e.g. "getty@tty1.service" */
+  unitId: string;
+  /** the unit file, for %y/%Y (an error when absent) */
+  fragmentPath?: string;
+  scope: 'system' | 'user';
+  /** the manager's user: %u %U %g %G %h %s */
+  user: SpecifierUser;
+  /** %t: /run, or $XDG_RUNTIME_DIR for a user manager */
+  runtimeDir: string;
+  /** %S, %C, %L, %E */
+  stateDir: string;
+  cacheDir: string;
+  logsDir: string;
+  configDir: string;
+  /** %T, %V */
+  tmpDir: string;
+  varTmpDir: string;
+  /** %H; %l is this up to the first dot */
+  hostname: string;
+  /** %q; falls back to hostname */
+  prettyHostname?: string;
+  /** %m, %b: 32 lowercase hex digits */
+  machineId: string;
+  bootId: string;
+  /** %v, %a */
+  kernelRelease: string;
+  architecture: string;
+  /** os-release fields for %o (ID) %w (VERSION_ID) %W (VARIANT_ID) %B (BUILD_ID) %A (IMAGE_VERSION) %M (IMAGE_ID) */
+  osRelease: Record<string, string>;
+  /** deprecated %c %r %R; empty when unknown */
+  cgroupPath?: string;
+  sliceCgroupPath?: string;
+  cgroupRoot?: string;
+}
+
+/** Why expansion failed; systemd then ignores the setting (or fails the unit, for Exec*=). */
+export class SpecifierError extends Error {
+  constructor(
+    readonly specifier: string,
+    /** strerror-like reason, as systemd prints after "Failed to resolve unit specifiers in '…': " */
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'SpecifierError';
+  }
+}
+
+/** PATH_MAX-1 for paths (unit_path_printf), LONG_LINE_MAX for other strings (unit_full_printf). */
+export const SPECIFIER_MAX_PATH = 4095;
+export const SPECIFIER_MAX_FULL = 1024 * 1024;
+
+export interface ExpandOptions {
+  /**
+   * 'full' (unit_full_printf): all specifiers. 'name' (unit_name_printf, used for unit names in
+   * dependencies): only %i %j %n %N %p, system and user specifiers.
+   */
+  mode?: 'full' | 'name';
+  maxLength?: number;
+}
+
+type Lookup = (ctx: SpecifierContext) => string;
+
+function lastComponent(ctx: SpecifierContext): string {
+  const prefix = prefixOf(ctx.unitId);
+  const dash = prefix.lastIndexOf('-');
+  return dash >= 0 ? prefix.slice(dash + 1) : prefix;
+}
+
+function osField(key: string): Lookup {
+  return (ctx) => ctx.osRelease[key] ?? '';
+}
+
+function realFragment(ctx: SpecifierContext): string {
+  if (!ctx.fragmentPath) throw new SpecifierError('y', 'No such file or directory');
+  try {
+    return realpathSync(ctx.fragmentPath);
+  } catch {
+    throw new SpecifierError('y', 'No such file or directory');
+  }
+}
+
+const NAME_SPECIFIERS: Record<string, Lookup> = {
+  i: (ctx) => instanceOf(ctx.unitId) ?? '',
+  j: lastComponent,
+  n: (ctx) => ctx.unitId,
+  N: (ctx) => prefixAndInstanceOf(ctx.unitId),
+  p: (ctx) => prefixOf(ctx.unitId),
+};
+
+const SYSTEM_SPECIFIERS: Record<string, Lookup> = {
+  a: (ctx) => ctx.architecture,
+  A: osField('IMAGE_VERSION'),
+  b: (ctx) => ctx.bootId,
+  B: osField('BUILD_ID'),
+  H: (ctx) => ctx.hostname,
+  l: (ctx) => ctx.hostname.split('.')[0] ?? '',
+  q: (ctx) => ctx.prettyHostname ?? ctx.hostname,
+  m: (ctx) => ctx.machineId,
+  M: osField('IMAGE_ID'),
+  o: osField('ID'),
+  v: (ctx) => ctx.kernelRelease,
+  w: osField('VERSION_ID'),
+  W: osField('VARIANT_ID'),
+};
+
+const CREDS_SPECIFIERS: Record<string, Lookup> = {
+  g: (ctx) => ctx.user.group,
+  G: (ctx) => String(ctx.user.gid),
+  u: (ctx) => ctx.user.name,
+  U: (ctx) => String(ctx.user.uid),
+};
+
+const FULL_ONLY_SPECIFIERS: Record<string, Lookup> = {
+  I: (ctx) => unescapeUnitNamePart(instanceOf(ctx.unitId) ?? ''),
+  J: (ctx) => unescapeUnitNamePart(lastComponent(ctx)),
+  P: (ctx) => unescapeUnitNamePart(prefixOf(ctx.unitId)),
+  f: (ctx) => {
+    const instance = instanceOf(ctx.unitId);
+    return instance !== null ? unescapeUnitNamePath(instance) : unitNameToPath(ctx.unitId);
+  },
+  y: realFragment,
+  Y: (ctx) => dirname(realFragment(ctx)),
+  c: (ctx) => ctx.cgroupPath ?? '',
+  r: (ctx) => ctx.sliceCgroupPath ?? ctx.cgroupRoot ?? '',
+  R: (ctx) => ctx.cgroupRoot ?? '',
+  C: (ctx) => ctx.cacheDir,
+  d: (ctx) => `${ctx.runtimeDir}/credentials/${ctx.unitId}`,
+  E: (ctx) => ctx.configDir,
+  L: (ctx) => ctx.logsDir,
+  S: (ctx) => ctx.stateDir,
+  t: (ctx) => ctx.runtimeDir,
+  h: (ctx) => ctx.user.home,
+  s: (ctx) => ctx.user.shell,
+  T: (ctx) => ctx.tmpDir,
+  V: (ctx) => ctx.varTmpDir,
+};
+
+const NAME_TABLE = { ...NAME_SPECIFIERS, ...SYSTEM_SPECIFIERS, ...CREDS_SPECIFIERS };
+const FULL_TABLE = { ...NAME_TABLE, ...FULL_ONLY_SPECIFIERS };
+
+/**
+ * specifier_printf(): "%%" is "%", a known specifier is replaced, an unknown letter or digit is an
+ * error ("Invalid slot"), "%" before any other character (or at the end) stays as is.
+ */
+export function expandSpecifiers(s: string, ctx: SpecifierContext, options: ExpandOptions = {}): string {
+  const table = options.mode === 'name' ? NAME_TABLE : FULL_TABLE;
+  const max = options.maxLength ?? SPECIFIER_MAX_FULL;
+  let out = '';
+  const check = (): void => {
+    if (Buffer.byteLength(out, 'utf8') > max) throw new SpecifierError('', 'File name too long');
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    if (i + 1 >= s.length) {
+      out += '%';
+      break;
+    }
+    const spec = s[++i]!;
+    if (spec === '%') out += '%';
+    else if (Object.prototype.hasOwnProperty.call(table, spec)) {
+      let value: string;
+      try {
+        value = table[spec]!(ctx);
+      } catch (err) {
+        if (err instanceof SpecifierError) throw err;
+        throw new SpecifierError(spec, 'Invalid argument');
+      }
+      out += value;
+    } else if (/^[0-9A-Za-z]$/.test(spec)) {
+      throw new SpecifierError(spec, 'Invalid slot');
+    } else out += `%${spec}`;
+    check();
+  }
+  check();
+  return out;
+}
+
+function readTrimmed(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function parseOsRelease(): Record<string, string> {
+  const text = readTrimmed('/etc/os-release') ?? readTrimmed('/usr/lib/os-release') ?? '';
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) fields[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return fields;
+}
+
+const ARCHITECTURES: Record<string, string> = {
+  x64: 'x86-64',
+  ia32: 'x86',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64-le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
+
+function absoluteEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v !== undefined && v.startsWith('/') ? v : undefined;
+}
+
+/**
+ * A context for the running machine and the given manager scope, filled from the environment and
+ * /etc (as systemd does for its own process). `overrides` replaces any field.
+ */
+export function defaultSpecifierContext(
+  unitId: string,
+  scope: 'system' | 'user',
+  overrides: Partial<SpecifierContext> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SpecifierContext {
+  const info = os.userInfo();
+  const uid = scope === 'system' ? 0 : info.uid;
+  const gid = scope === 'system' ? 0 : info.gid;
+  const isRoot = uid === 0;
+  const home = absoluteEnv(env, 'HOME') ?? (isRoot ? '/root' : info.homedir);
+  const shell = absoluteEnv(env, 'SHELL') ?? (isRoot ? '/bin/sh' : info.shell ?? '/bin/sh');
+  const groupName = (() => {
+    const groups = readTrimmed('/etc/group') ?? '';
+    for (const line of groups.split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(gid) && f[0]) return f[0];
+    }
+    return String(gid);
+  })();
+  const user: SpecifierUser = {
+    name: isRoot ? 'root' : info.username,
+    uid,
+    group: gid === 0 ? 'root' : groupName,
+    gid,
+    home,
+    shell,
+  };
+  const xdgConfig = absoluteEnv(env, 'XDG_CONFIG_HOME') ?? `${home}/.config`;
+  const tmpDir = absoluteEnv(env, 'TMPDIR') ?? absoluteEnv(env, 'TMP') ?? absoluteEnv(env, 'TEMP');
+  const dirs =
+    scope === 'system'
+      ? { runtimeDir: '/run', stateDir: '/var/lib', cacheDir: '/var/cache', logsDir: '/var/log', configDir: '/etc' }
+      : {
+          runtimeDir: absoluteEnv(env, 'XDG_RUNTIME_DIR') ?? `/run/user/${uid}`,
+          stateDir: xdgConfig,
+          cacheDir: absoluteEnv(env, 'XDG_CACHE_HOME') ?? `${home}/.cache`,
+          logsDir: `${xdgConfig}/log`,
+          configDir: xdgConfig,
+        };
+  return {
+    unitId,
+    scope,
+    user,
+    ...dirs,
+    tmpDir: tmpDir ?? '/tmp',
+    varTmpDir: tmpDir ?? '/var/tmp',
+    hostname: os.hostname(),
+    machineId: readTrimmed('/etc/machine-id') ?? '',
+    bootId: (readTrimmed('/proc/sys/kernel/random/boot_id') ?? '').replace(/-/g, ''),
+    kernelRelease: os.release(),
+    architecture: ARCHITECTURES[os.arch()] ?? os.arch(),
+    osRelease: parseOsRelease(),
+    ...overrides,
+  };
+}

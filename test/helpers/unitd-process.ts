@@ -1,0 +1,80 @@
+// Runs the built unitd (dist/cli/main.js) as a real process and waits for its "ready" log line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const UNITD_MAIN = `${REPO_ROOT}dist/cli/main.js`;
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface UnitdProcess {
+  child: ChildProcess;
+  pid: number;
+  busAddress: string;
+  logs: LogLine[];
+  stderr: string[];
+  /** resolves with the first log line matching, waiting up to timeoutMs */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startUnitd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<UnitdProcess> {
+  const child = spawn(process.execPath, [UNITD_MAIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let parsed: LogLine;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      parsed = { level: 0, msg: line };
+    }
+    logs.push(parsed);
+    for (const w of [...waiters]) {
+      if (w.pred(parsed)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(parsed);
+      }
+    }
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> => {
+    const seen = logs.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`unitd log line not seen; logs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`)), timeoutMs);
+      const w = { pred, resolve: (l: LogLine) => { clearTimeout(timer); resolve(l); } };
+      waiters.push(w);
+      void exited.then((code) => {
+        if (waiters.includes(w)) {
+          clearTimeout(timer);
+          reject(new Error(`unitd exited (${code}) before the log line; stderr:\n${stderr.join('\n')}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+        }
+      });
+    });
+  };
+  const ready = await waitForLog((l) => l.msg === 'ready');
+  return {
+    child,
+    pid: child.pid!,
+    busAddress: String(ready.busAddress),
+    logs,
+    stderr,
+    waitForLog,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Every property in interfaces/*.xml has a getter whose value fits the declared type, and every
+// method has a handler: the XML is the wire contract and the code must serve all of it.
+import { describe, expect, it } from 'vitest';
+import { loadInterfaceSpecs } from '../../../src/bus/interface-spec.js';
+import { managerInterface, MANAGER_INTERFACE } from '../../../src/bus/manager-interface.js';
+import { serviceInterface, SERVICE_INTERFACE } from '../../../src/bus/service-interface.js';
+import { unitInterface, UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
+import type { InterfaceImpl } from '../../../src/bus/object-server.js';
+import { Manager } from '../../../src/manager.js';
+import { Unit } from '../../../src/units/unit.js';
+import { loadedUnit } from '../../helpers/loaded-unit.js';
+import { wireTypeProblem } from '../../helpers/wire-check.js';
+
+const specs = loadInterfaceSpecs();
+const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
+
+function checkImpl(impl: InterfaceImpl): void {
+  for (const prop of impl.spec.properties.values()) {
+    const getter = impl.getters[prop.name];
+    expect(getter, `${impl.spec.name}.${prop.name} has a getter`).toBeTypeOf('function');
+    const problem = wireTypeProblem(prop.type, getter!());
+    expect(problem, `${impl.spec.name}.${prop.name} (${prop.type})`).toBeNull();
+  }
+  for (const method of impl.spec.methods.values()) {
+    expect(impl.methods[method.name], `${impl.spec.name}.${method.name} has a handler`).toBeTypeOf('function');
+  }
+  for (const name of Object.keys(impl.getters)) {
+    expect(impl.spec.properties.has(name), `getter ${impl.spec.name}.${name} is declared in the XML`).toBe(true);
+  }
+}
+
+describe('interfaces/*.xml is served in full', () => {
+  const unit = new Unit(loadedUnit('demo.service'));
+  const manager = new Manager({ scope: 'system', unitPath: ['/x'], source: { load: (n) => loadedUnit(n), list: () => [], invalidate: () => {} }, isValidUnitName: () => true });
+
+  it('declares the interfaces unitd serves', () => {
+    for (const name of [MANAGER_INTERFACE, UNIT_INTERFACE, SERVICE_INTERFACE, 'org.freedesktop.systemd1.Job', 'org.freedesktop.DBus.Properties', 'org.freedesktop.DBus.Peer', 'org.freedesktop.DBus.Introspectable']) {
+      expect(specs.has(name), name).toBe(true);
+    }
+  });
+
+  it('Unit: a getter of the right type for every property, a handler for every method', () => {
+    checkImpl(unitInterface(specs.get(UNIT_INTERFACE)!, unit, { reverseDependencies: () => [], unitFilePreset: () => '', methods: () => Object.fromEntries([...specs.get(UNIT_INTERFACE)!.methods.keys()].map((m) => [m, () => []])) }));
+  });
+
+  it('Service: likewise, with systemd defaults where nothing is configured', () => {
+    const impl = serviceInterface(specs.get(SERVICE_INTERFACE)!, unit, {
+      cgroupFigures: () => ({ memoryCurrent: UINT64_MAX, memoryAvailable: UINT64_MAX, cpuUsageNSec: UINT64_MAX, tasksCurrent: UINT64_MAX, controlGroupId: 0n }),
+      defaultSlice: 'system.slice',
+      methods: () => ({ GetProcesses: () => [], AttachProcesses: () => [] }),
+    });
+    checkImpl(impl);
+    expect(impl.getters.KillSignal!()).toBe(15);
+    expect(impl.getters.RestartKillSignal!()).toBe(15);
+    expect(impl.getters.FinalKillSignal!()).toBe(9);
+    expect(impl.getters.TimeoutStopUSec!()).toBe(90_000_000n);
+    expect(impl.getters.MainPID!()).toBe(0);
+    expect(impl.getters.UID!()).toBe(4294967295);
+  });
+
+  it('Manager: likewise', () => {
+    checkImpl(
+      managerInterface(specs.get(MANAGER_INTERFACE)!, {
+        manager,
+        callerUnit: async () => undefined,
+        subscribe: () => {},
+        unsubscribe: () => {},
+        reload: () => {},
+        controlGroup: '/',
+        operations: {},
+      }),
+    );
+  });
+});
