@@ -13,6 +13,7 @@ import { Manager } from './manager.js';
 import { unitSearchPath } from './units/search-path.js';
 import { UnitStore } from './units/unit-loader.js';
 import { isValidUnitName } from './units/unit-name.js';
+import { createProcessTracker } from './processes/index.js';
 
 export const BUS_NAME = 'org.freedesktop.systemd1';
 
@@ -67,11 +68,15 @@ async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus
 export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaemon> {
   const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
   const store = new UnitStore({ scope: opts.scope, searchPath });
+  const tracker = createProcessTracker({ force: opts.tracker === 'auto' ? undefined : opts.tracker });
+  log.info({ tracker: tracker.kind, controlGroup: tracker.rootPath }, 'process tracker');
   const manager = new Manager({
     scope: opts.scope,
     unitPath: searchPath,
     source: store,
     isValidUnitName: (n) => isValidUnitName(n, { plain: true, instance: true }),
+    tracker,
+    log,
   });
   manager.units.on('unit-new', (unit) => {
     for (const w of unit.config.warnings) log.warn({ unit: unit.id, file: w.file, line: w.line }, w.message);
@@ -83,7 +88,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
 
   const { bus, address, embedded } = await acquireBus(opts, log);
   bus.on('error', (err: Error) => log.error({ err }, 'bus connection error'));
-  const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: ownControlGroup() });
+  const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: tracker.rootPath || ownControlGroup() });
   await systemd.start();
 
   const reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
@@ -98,7 +103,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
     busAddress: address,
     manager,
     stop: async () => {
-      manager.beginShutdown();
+      await manager.shutdown();
       try {
         await bus.releaseName(BUS_NAME);
       } catch {

@@ -1,9 +1,18 @@
-// The manager: the loaded units, what the manager reports about itself, and hooks that later
-// parts (jobs, the process tracker) fill in. Knows nothing of D-Bus.
+// The manager: the loaded units, their jobs and service state machines, the process tracker,
+// and what the manager reports about itself. Knows nothing of D-Bus.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { Job, type JobType } from './jobs/job.js';
+import { JobQueue } from './jobs/job-queue.js';
+import type { ProcessTracker } from './processes/types.js';
+import { ServiceDriver } from './services/service-driver.js';
+import type { KillRequest } from './signals/kill-request.js';
+import { SignalScheduler } from './signals/signal-scheduler.js';
 import { now, NO_TIMESTAMP, type DualTimestamp } from './util/clock.js';
 import { UnitRegistry, type UnitSource } from './units/unit-registry.js';
 import type { Unit } from './units/unit.js';
+import { USEC_INFINITY } from './units/types.js';
 
 export type Scope = 'system' | 'user';
 export type SystemState = 'initializing' | 'starting' | 'running' | 'degraded' | 'maintenance' | 'stopping';
@@ -15,42 +24,84 @@ export interface UnitProcess {
   command: string;
 }
 
-/** What the manager asks of the process tracker. */
-export interface ProcessLookup {
-  unitOfPid(pid: number): Unit | undefined;
-  processesOf(unit: Unit): UnitProcess[];
-}
-
-const NO_PROCESSES: ProcessLookup = {
-  unitOfPid: () => undefined,
-  processesOf: () => [],
-};
-
 export interface ManagerOptions {
   scope: Scope;
   unitPath: string[];
   source: UnitSource;
   isValidUnitName: (name: string) => boolean;
+  tracker: ProcessTracker;
+  log: Logger;
 }
 
 export interface ManagerEvents {
   reloading: [boolean];
 }
 
+/** /proc/PID/cmdline as systemd shows it: arguments quoted when needed, [comm] for kernel threads. */
+function commandLine(pid: number): string {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const args = raw.split('\0').filter((a, i, all) => !(a === '' && i === all.length - 1));
+    if (args.length > 0) return args.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`)).join(' ');
+  } catch {
+    // gone
+  }
+  try {
+    return `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return '';
+  }
+}
+
+function cgroupOf(pid: number): string {
+  try {
+    const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : '';
+  } catch {
+    return '';
+  }
+}
+
 export class Manager extends EventEmitter<ManagerEvents> {
   readonly scope: Scope;
   readonly unitPath: string[];
   readonly units: UnitRegistry;
+  readonly jobs: JobQueue;
+  readonly driver: ServiceDriver;
+  readonly tracker: ProcessTracker;
+  readonly scheduler: SignalScheduler;
   readonly userspaceTimestamp: DualTimestamp = now();
   finishTimestamp: DualTimestamp = NO_TIMESTAMP;
-  processes: ProcessLookup = NO_PROCESSES;
   private stopping = false;
+  private readonly log: Logger;
 
   constructor(opts: ManagerOptions) {
     super();
     this.scope = opts.scope;
     this.unitPath = opts.unitPath;
-    this.units = new UnitRegistry(opts.source, opts.isValidUnitName);
+    this.tracker = opts.tracker;
+    this.log = opts.log;
+    this.units = new UnitRegistry(opts.source, opts.isValidUnitName, (unit) => this.keepsUnit(unit));
+    this.scheduler = new SignalScheduler(opts.tracker, opts.log);
+    this.driver = new ServiceDriver({
+      tracker: opts.tracker,
+      scheduler: this.scheduler,
+      log: opts.log,
+      scope: opts.scope,
+      requestAutoRestart: (unit) => this.autoRestart(unit),
+    });
+    this.jobs = new JobQueue(() => this.driver);
+    this.driver.queue = this.jobs;
+    this.jobs.on('new', (job) => this.log.info({ unit: job.unit.id, job: job.id, type: job.type }, 'job queued'));
+    this.jobs.on('removed', (job) => {
+      this.log.info({ unit: job.unit.id, job: job.id, type: job.type, result: job.result }, 'job finished');
+      this.units.scheduleGc();
+    });
+  }
+
+  /** A unit with processes left (KillMode=process leftovers) stays loaded, as in systemd. */
+  private keepsUnit(unit: Unit): boolean {
+    return unit.controlGroup !== '' || unit.mainPID !== 0 || unit.controlPID !== 0;
   }
 
   /** Loads the units of the search path; the manager is running from here on. */
@@ -68,8 +119,62 @@ export class Manager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  beginShutdown(): void {
-    this.stopping = true;
+  enqueue(unit: Unit, type: JobType, mode: string, requester: string | null): Job {
+    return this.jobs.enqueue(unit, type, mode, requester);
+  }
+
+  private autoRestart(unit: Unit): void {
+    const rt = this.driver.runtime(unit);
+    if (unit.job) {
+      rt?.start();
+      return;
+    }
+    try {
+      this.enqueue(unit, 'restart', 'replace', null);
+    } catch (err) {
+      this.log.warn({ unit: unit.id, err }, 'automatic restart refused');
+    }
+  }
+
+  async kill(unit: Unit, req: KillRequest): Promise<void> {
+    const rt = this.driver.runtime(unit);
+    if (rt) return rt.kill(req);
+    await this.scheduler.killForClient(req, { unitId: unit.id, main: null, control: null, group: null });
+  }
+
+  resetFailed(unit: Unit): void {
+    const rt = this.driver.runtime(unit);
+    if (rt) rt.resetFailed();
+    else if (unit.activeState === 'failed') unit.setState('inactive', 'dead');
+    this.units.scheduleGc();
+  }
+
+  /** The unit a process belongs to: by its group, or as a unit's main/control process. */
+  unitOfPid(pid: number): Unit | undefined {
+    if (pid <= 0) return undefined;
+    const byPid = this.units.units().find((u) => u.mainPID === pid || u.controlPID === pid);
+    if (byPid) return byPid;
+    const id = this.tracker.unitOfPid(pid);
+    return id ? this.units.get(id) : undefined;
+  }
+
+  processesOf(unit: Unit): UnitProcess[] {
+    const seen = new Set<number>();
+    const out: UnitProcess[] = [];
+    const add = (pid: number): void => {
+      if (pid <= 0 || seen.has(pid)) return;
+      seen.add(pid);
+      const command = commandLine(pid);
+      if (command === '') return;
+      out.push({ cgroup: cgroupOf(pid) || unit.controlGroup, pid, command });
+    };
+    if (unit.controlGroup) {
+      const group = this.tracker.group(unit.id);
+      for (const pid of this.tracker.pids(group).sort((a, b) => a - b)) add(pid);
+    }
+    add(unit.mainPID);
+    add(unit.controlPID);
+    return out;
   }
 
   failedUnits(): Unit[] {
@@ -89,5 +194,41 @@ export class Manager extends EventEmitter<ManagerEvents> {
   unitByControlGroup(cgroup: string): Unit | undefined {
     if (cgroup === '') return undefined;
     return this.units.units().find((u) => u.controlGroup === cgroup);
+  }
+
+  /**
+   * unitd's own shutdown: every unit that is not inactive is stopped the same way a stop job would,
+   * all in parallel; resolves when all are down or after the longest TimeoutStopSec (plus margin).
+   */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.jobs.clear();
+    const active = this.units.units().filter((u) => u.config.service && u.activeState !== 'inactive' && u.activeState !== 'failed');
+    let longest = 0n;
+    const stops = active.map(async (unit) => {
+      const t = unit.config.service!.timeoutStopUSec;
+      if (t !== USEC_INFINITY && t > longest) longest = t;
+      try {
+        this.enqueue(unit, 'stop', 'replace-irreversibly', null);
+      } catch (err) {
+        this.log.warn({ unit: unit.id, err }, 'cannot stop at shutdown');
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (unit.activeState === 'inactive' || unit.activeState === 'failed') {
+            unit.off('state', check);
+            resolve();
+          }
+        };
+        unit.on('state', check);
+        check();
+      });
+    });
+    this.log.info({ units: active.length }, 'stopping all units');
+    // each stop state may take TimeoutStopSec; allow the pipeline's worst case
+    const limitMs = Number((longest * 4n) / 1000n) + 1000;
+    await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, limitMs).unref())]);
+    await this.tracker.close();
   }
 }

@@ -1,6 +1,7 @@
 // unitd's own dbus-daemon, for machines without a system bus (containers, CI, a fresh VM):
 // a config unitd writes itself, a socket under the runtime directory, stopped when unitd exits.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnRegistered as spawn } from '../processes/spawn-registry.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';

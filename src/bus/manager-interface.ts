@@ -85,7 +85,7 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
     LoadUnit: (_ctx, [name]) => [unitPath(load(name as string).id)],
     GetUnitByPID: async (ctx, [pidArg]) => {
       const pid = pidArg === 0 ? await ctx.callerPid() : (pidArg as number);
-      const unit = m.processes.unitOfPid(pid);
+      const unit = m.unitOfPid(pid);
       if (!unit) throw Errors.noUnitForPID(pid);
       return [unitPath(unit.id)];
     },
@@ -109,7 +109,7 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
     },
     GetUnitProcesses: async (ctx, [name]) => {
       const unit = await loadedUnit(ctx, name as string);
-      return [m.processes.processesOf(unit).map((p) => [p.cgroup, p.pid, p.command])];
+      return [m.processesOf(unit).map((p) => [p.cgroup, p.pid, p.command])];
     },
     ListUnits: () => [m.units.units().map(unitListEntry)],
     ListUnitsFiltered: (_ctx, [states]) => [m.units.units().filter((u) => matchesStates(u, states as string[])).map(unitListEntry)],
@@ -171,7 +171,7 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
     ...ts('Finish', () => m.finishTimestamp),
     NNames: () => m.units.nameCount(),
     NFailedUnits: () => m.failedUnits().length,
-    NJobs: () => m.units.units().filter((u) => u.job).length,
+    NJobs: () => m.jobs.list().length,
     NInstalledJobs: () => 0,
     NFailedJobs: () => 0,
     Progress: () => (m.finishTimestamp.monotonic > 0n ? 1 : 0),

@@ -1,32 +1,27 @@
 // Puts the manager on the bus: maps every object path systemd serves onto an object built on
 // demand (manager, intermediate nodes, units by name or invocation ID, jobs), tracks
-// subscribers, and sends UnitNew/UnitRemoved/Reloading/PropertiesChanged.
+// subscribers, and sends UnitNew/UnitRemoved/JobNew/JobRemoved/Reloading/PropertiesChanged.
 import dbus from 'dbus-next';
 import type { Logger } from 'pino';
+import type { Job } from '../jobs/job.js';
 import type { Manager } from '../manager.js';
 import type { Unit } from '../units/unit.js';
 import { isValidUnitName } from '../units/unit-name.js';
-import { BusError, Errors } from './errors.js';
+import { cgroupFigures } from './cgroup-figures.js';
+import { Errors } from './errors.js';
 import type { InterfaceSpec } from './interface-spec.js';
+import { jobInterface, JOB_INTERFACE } from './job-interface.js';
 import { managerInterface, MANAGER_INTERFACE } from './manager-interface.js';
-import { ObjectServer, type BusObject, type CallContext, type MethodHandler } from './object-server.js';
-import { escapeBusLabel, JOB_PATH_PREFIX, MANAGER_PATH, UNIT_PATH_PREFIX, unitPath, unescapeBusLabel } from './object-paths.js';
+import { ObjectServer, PROPERTIES, type BusObject, type CallContext } from './object-server.js';
+import { escapeBusLabel, jobIdFromPath, jobPath, JOB_PATH_PREFIX, MANAGER_PATH, UNIT_PATH_PREFIX, unitPath, unescapeBusLabel } from './object-paths.js';
 import { PropertyChangeTracker } from './property-changes.js';
-import { serviceInterface, SERVICE_INTERFACE, type CgroupFigures } from './service-interface.js';
+import { serviceInterface, SERVICE_INTERFACE } from './service-interface.js';
+import { UnitOperations } from './unit-operations.js';
 import { REVERSE_DEPENDENCY, unitInterface, UNIT_INTERFACE } from './unit-interface.js';
-import { notImplementedYet } from './errors.js';
+import { toWire, typeNode } from './wire-values.js';
 
 type MessageBus = ReturnType<typeof dbus.sessionBus>;
-const { Message } = dbus;
-
-const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
-const UNKNOWN_FIGURES: CgroupFigures = {
-  memoryCurrent: UINT64_MAX,
-  memoryAvailable: UINT64_MAX,
-  cpuUsageNSec: UINT64_MAX,
-  tasksCurrent: UINT64_MAX,
-  controlGroupId: 0n,
-};
+const { Message, Variant } = dbus;
 
 /** Intermediate nodes down to the manager object, as sd-bus makes them. */
 const INTERMEDIATE: Record<string, string[]> = {
@@ -35,9 +30,6 @@ const INTERMEDIATE: Record<string, string[]> = {
   '/org/freedesktop': ['systemd1'],
 };
 
-const UNIT_METHODS_LATER = ['Start', 'Stop', 'Reload', 'Restart', 'TryRestart', 'ReloadOrRestart', 'ReloadOrTryRestart', 'Kill', 'QueueSignal', 'ResetFailed', 'Ref', 'Unref', 'Freeze', 'Thaw'];
-const SERVICE_METHODS_LATER = ['GetProcesses', 'AttachProcesses'];
-
 export interface SystemdBusOptions {
   bus: MessageBus;
   manager: Manager;
@@ -45,11 +37,6 @@ export interface SystemdBusOptions {
   log: Logger;
   /** this manager's own cgroup relative to the cgroup2 root */
   controlGroup: string;
-  cgroupFigures?: (unit: Unit) => CgroupFigures;
-  /** handlers of later parts by interface member, e.g. { Manager: { KillUnit }, Unit: unit => ({ Kill }) } */
-  managerOperations?: Record<string, MethodHandler>;
-  unitOperations?: (unit: Unit) => Record<string, MethodHandler>;
-  serviceOperations?: (unit: Unit) => Record<string, MethodHandler>;
 }
 
 function cescape(s: string): string {
@@ -78,10 +65,14 @@ export class SystemdBus {
   private readonly subscribers = new Set<string>();
   private readonly changes: PropertyChangeTracker;
   private readonly managerObject: BusObject;
+  private readonly ops: UnitOperations;
+  /** jobs whose JobNew went out (JobRemoved must follow it, never precede it) */
+  private readonly announced = new WeakSet<Job>();
 
   constructor(private readonly opts: SystemdBusOptions) {
     this.manager = opts.manager;
     this.server = new ObjectServer(opts.bus, opts.specs, (path, ctx) => this.resolve(path, ctx), opts.log);
+    this.ops = new UnitOperations({ manager: this.manager, callerUnit: (ctx) => this.callerUnit(ctx) });
     this.managerObject = {
       interfaces: [
         managerInterface(this.spec(MANAGER_INTERFACE), {
@@ -91,7 +82,7 @@ export class SystemdBus {
           unsubscribe: (sender) => this.unsubscribe(sender),
           reload: () => this.manager.reload(),
           controlGroup: opts.controlGroup,
-          operations: opts.managerOperations ?? {},
+          operations: this.ops.managerMethods(),
         }),
       ],
       children: () => ['unit', 'job'],
@@ -129,7 +120,9 @@ export class SystemdBus {
       if (this.subscribers.size > 0) this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'UnitRemoved', [unit.id, unitPath(unit.id)]);
     });
     this.manager.on('reloading', (active) => this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'Reloading', [active]));
-    // subscriptions end with the subscriber's connection
+    this.wireJobSignals();
+
+    // subscriptions and references end with the client's connection
     await this.opts.bus.call(
       new Message({
         destination: 'org.freedesktop.DBus',
@@ -141,8 +134,57 @@ export class SystemdBus {
       }),
     );
     this.opts.bus.on('message', (msg: InstanceType<typeof Message>) => {
-      if (msg.type === 4 && msg.member === 'NameOwnerChanged' && msg.body[2] === '') this.subscribers.delete(String(msg.body[0]));
+      if (msg.type !== 4 || msg.member !== 'NameOwnerChanged' || msg.body[2] !== '') return;
+      const gone = String(msg.body[0]);
+      this.subscribers.delete(gone);
+      for (const unit of registry.units()) {
+        if (!unit.refs.includes(gone)) continue;
+        unit.refs = unit.refs.filter((r) => r !== gone);
+        unit.changed();
+        registry.scheduleGc();
+      }
     });
+  }
+
+  /**
+   * JobNew goes out after the reply that returns the job's path (the job is installed during the
+   * call, the reply is sent when the call returns, JobNew on the next turn); JobRemoved after
+   * the unit's pending PropertiesChanged, and never before the job's JobNew.
+   */
+  private wireJobSignals(): void {
+    const announce = (job: Job): void => {
+      if (this.announced.has(job)) return;
+      this.announced.add(job);
+      this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'JobNew', [job.id, jobPath(job.id), job.unit.id]);
+    };
+    this.manager.jobs.on('new', (job) => {
+      setImmediate(() => announce(job));
+      job.on('running', () => {
+        setImmediate(() => {
+          announce(job);
+          this.emitJobState(job);
+        });
+      });
+    });
+    this.manager.jobs.on('removed', (job) => {
+      setImmediate(() => {
+        announce(job);
+        this.changes.flush(job.unit);
+        this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'JobRemoved', [job.id, jobPath(job.id), job.unit.id, job.result ?? 'done']);
+      });
+    });
+  }
+
+  private emitJobState(job: Job): void {
+    if (job.finished) return;
+    const prop = this.spec(JOB_INTERFACE).properties.get('State')!;
+    this.opts.bus.send(
+      Message.newSignal(jobPath(job.id), PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [
+        JOB_INTERFACE,
+        { State: new Variant(prop.type, toWire(typeNode(prop.type), job.state)) },
+        [],
+      ]),
+    );
   }
 
   private subscribe(sender: string): void {
@@ -155,31 +197,43 @@ export class SystemdBus {
   }
 
   private async callerUnit(ctx: CallContext): Promise<Unit | undefined> {
-    return this.manager.processes.unitOfPid(await ctx.callerPid());
+    return this.manager.unitOfPid(await ctx.callerPid());
   }
 
   unitObject(unit: Unit): BusObject {
-    const laterUnit: Record<string, MethodHandler> = {};
-    for (const m of UNIT_METHODS_LATER) laterUnit[m] = () => { throw notImplementedYet(m); };
-    const laterService: Record<string, MethodHandler> = {};
-    for (const m of SERVICE_METHODS_LATER) laterService[m] = () => { throw notImplementedYet(m); };
     const unitImpl = unitInterface(this.spec(UNIT_INTERFACE), unit, {
       reverseDependencies: (u, property) => this.reverseDependencies(u, property),
       unitFilePreset: (u) => (u.config.unitFileState === 'static' || u.config.unitFileState === '' ? '' : 'enabled'),
-      methods: (u) => ({ ...laterUnit, ...(this.opts.unitOperations?.(u) ?? {}) }),
+      methods: (u) => this.ops.unitMethods(u),
     });
     // systemd's order: the type interface, then Unit (GetAll(""), Introspect and PropertiesChanged)
     const interfaces = unit.config.service
       ? [
           serviceInterface(this.spec(SERVICE_INTERFACE), unit, {
-            cgroupFigures: this.opts.cgroupFigures ?? (() => UNKNOWN_FIGURES),
+            cgroupFigures: (u) => cgroupFigures(this.manager.tracker, u),
             defaultSlice: this.manager.scope === 'system' ? 'system.slice' : 'app.slice',
-            methods: (u) => ({ ...laterService, ...(this.opts.serviceOperations?.(u) ?? {}) }),
+            methods: (u) => this.ops.serviceMethods(u),
           }),
           unitImpl,
         ]
       : [unitImpl];
     return { interfaces, children: () => [] };
+  }
+
+  private jobObject(job: Job): BusObject {
+    return {
+      interfaces: [
+        jobInterface(this.spec(JOB_INTERFACE), job, {
+          Cancel: async (ctx) => {
+            await this.ops.cancelJob(ctx, job.id);
+            return [];
+          },
+          GetAfter: () => [[]],
+          GetBefore: () => [[]],
+        }),
+      ],
+      children: () => [],
+    };
   }
 
   private reverseDependencies(unit: Unit, property: string): string[] {
@@ -202,7 +256,12 @@ export class SystemdBus {
     if (path === UNIT_PATH_PREFIX) {
       return { interfaces: [], children: () => this.manager.units.units().map((u) => escapeBusLabel(u.id)) };
     }
-    if (path === JOB_PATH_PREFIX) return { interfaces: [], children: () => [] };
+    if (path === JOB_PATH_PREFIX) return { interfaces: [], children: () => this.manager.jobs.list().map((j) => String(j.id)) };
+    if (path.startsWith(JOB_PATH_PREFIX + '/')) {
+      const id = jobIdFromPath(path);
+      const job = id === null ? undefined : this.manager.jobs.get(id);
+      return job ? this.jobObject(job) : null;
+    }
     if (path.startsWith(UNIT_PATH_PREFIX + '/')) {
       const unit = await this.unitAtPath(path.slice(UNIT_PATH_PREFIX.length + 1), ctx);
       return unit ? this.unitObject(unit) : null;
@@ -226,5 +285,3 @@ export class SystemdBus {
     return this.manager.units.load(name);
   }
 }
-
-export { BusError };

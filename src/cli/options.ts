@@ -1,5 +1,5 @@
 // unitd's command line: unitd [--system | --user] [--bus-address ADDR] [--unit-path DIR]...
-//                              [--runtime-dir DIR] [--log-level LEVEL]
+//                              [--runtime-dir DIR] [--log-level LEVEL] [--tracker KIND]
 import type { Level } from 'pino';
 
 export interface Options {
@@ -8,6 +8,8 @@ export interface Options {
   unitPath: string[];
   runtimeDir: string | null;
   logLevel: Level | 'silent';
+  /** process tracker: auto (cgroup v2 where writable, else /proc), cgroup2, or proc */
+  tracker: 'auto' | 'cgroup2' | 'proc';
   help: boolean;
 }
 
@@ -25,6 +27,8 @@ export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--u
   --runtime-dir DIR   runtime state, incl. the embedded bus socket (default /run/unitd, or
                       $XDG_RUNTIME_DIR/unitd with --user)
   --log-level LEVEL   fatal, error, warn, info (default), debug, trace or silent
+  --tracker KIND      how unit processes are tracked: auto (default: cgroup v2 where writable,
+                      else /proc), cgroup2, or proc ($UNITD_TRACKER sets the default)
 
 When no --bus-address is given and that bus does not answer, unitd starts its own dbus-daemon
 and prints the export line that points clients at it.`;
@@ -32,7 +36,7 @@ and prints the export line that points clients at it.`;
 export class UsageError extends Error {}
 
 export function parseOptions(argv: string[]): Options {
-  const opts: Options = { scope: 'system', busAddress: null, unitPath: [], runtimeDir: null, logLevel: 'info', help: false };
+  const opts: Options = { scope: 'system', busAddress: null, unitPath: [], runtimeDir: null, logLevel: 'info', tracker: 'auto', help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -63,6 +67,12 @@ export function parseOptions(argv: string[]): Options {
         const level = value();
         if (!LEVELS.includes(level)) throw new UsageError(`unknown log level ${level}`);
         opts.logLevel = level as Level | 'silent';
+        break;
+      }
+      case '--tracker': {
+        const kind = value();
+        if (kind !== 'auto' && kind !== 'cgroup2' && kind !== 'proc') throw new UsageError(`unknown tracker ${kind}`);
+        opts.tracker = kind;
         break;
       }
       case '-h':

@@ -3,26 +3,43 @@
 // template's TEMPLATE.d/, then the dash-prefix directories ("foo-bar-.service.d/",
 // "foo-.service.d/" for foo-bar-baz.service); finally the type directory ("service.d/").
 // The *.conf files of all those directories are merged by file name (the first directory holding
-// a name wins) and sorted by file name.
+// a name wins) and sorted by file name. NAME.wants/ and NAME.requires/ are found the same way.
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { instanceOf, isInstance, prefixOf, templateOf, unitType } from './unit-name.js';
 
 /** Absolute paths of the drop-in files to apply, in order. */
 export function findDropInPaths(searchPath: readonly string[], id: string, aliases: Iterable<string>): string[] {
+  return listEntries(findDirs(searchPath, id, aliases, '.d'), '.conf');
+}
+
+/**
+ * The entries of the NAME.wants/ (or .requires/) directories, found like drop-in directories
+ * (load-dropin.c:process_deps): absolute paths, merged by entry name and sorted.
+ */
+export function findDependencyLinks(
+  searchPath: readonly string[],
+  id: string,
+  aliases: Iterable<string>,
+  suffix: '.wants' | '.requires',
+): string[] {
+  return listEntries(findDirs(searchPath, id, aliases, suffix), '');
+}
+
+function findDirs(searchPath: readonly string[], id: string, aliases: Iterable<string>, suffix: string): string[] {
   const dirs: string[] = [];
   const names = [id, ...[...aliases].filter((a) => a !== id)];
-  for (const name of names) for (const p of searchPath) collectDirs(p, name, dirs);
+  for (const name of names) for (const p of searchPath) collectDirs(p, name, suffix, dirs);
   const type = unitType(id);
-  if (type) for (const p of searchPath) collectDirs(p, type, dirs);
-  return listConfFiles(dirs);
+  if (type) for (const p of searchPath) collectDirs(p, type, suffix, dirs);
+  return dirs;
 }
 
 const UNIT_PREFIX_CHARS = /^[0-9A-Za-z:\-_.\\]+$/;
 
-function collectDirs(searchDir: string, name: string, dirs: string[]): void {
-  addIfDirectory(`${searchDir}/${name}.d`, dirs);
+function collectDirs(searchDir: string, name: string, suffix: string, dirs: string[]): void {
+  addIfDirectory(`${searchDir}/${name}${suffix}`, dirs);
 
-  if (isInstance(name)) collectDirs(searchDir, templateOf(name)!, dirs);
+  if (isInstance(name)) collectDirs(searchDir, templateOf(name)!, suffix, dirs);
 
   // a bare type name ("service") is the top-level drop-in: no prefixes to walk
   if (!name.includes('.')) return;
@@ -43,9 +60,9 @@ function collectDirs(searchDir: string, name: string, dirs: string[]): void {
   if (!UNIT_PREFIX_CHARS.test(prefix)) return;
 
   const instance = isInstance(name) ? instanceOf(name) : null;
-  const suffix = name.slice(name.lastIndexOf('.'));
-  const built = instance !== null ? `${prefix}@${instance}${suffix}` : `${prefix}${suffix}`;
-  collectDirs(searchDir, built, dirs);
+  const typeSuffix = name.slice(name.lastIndexOf('.'));
+  const built = instance !== null ? `${prefix}@${instance}${typeSuffix}` : `${prefix}${typeSuffix}`;
+  collectDirs(searchDir, built, suffix, dirs);
 }
 
 /** Directories are recorded by their canonical path, as systemd's chase_symlinks() does. */
@@ -58,7 +75,8 @@ function addIfDirectory(path: string, dirs: string[]): void {
   }
 }
 
-function listConfFiles(dirs: readonly string[]): string[] {
+/** conf_files_list_strv(): entries ending in `suffix`, the first directory holding a name winning. */
+function listEntries(dirs: readonly string[], suffix: string): string[] {
   const byName = new Map<string, string>();
   for (const dir of dirs) {
     let entries: string[];
@@ -68,7 +86,7 @@ function listConfFiles(dirs: readonly string[]): string[] {
       continue;
     }
     for (const entry of entries) {
-      if (!entry.endsWith('.conf') || entry.startsWith('.')) continue;
+      if (!entry.endsWith(suffix) || entry.startsWith('.')) continue;
       if (byName.has(entry)) continue;
       byName.set(entry, `${dir}/${entry}`);
     }

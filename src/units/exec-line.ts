@@ -136,26 +136,26 @@ export function parseExecLine(value: string, origin: Origin, expand?: ExecWordEx
         ambient = true;
       } else break;
     }
-    const fail = (message: string): ExecLineResult => {
-      result.problem = {
-        message: ignoreFailure ? message.replace(/%IGN%/, ', ignoring') : message.replace(/%IGN%/, ''),
-        fatal: !ignoreFailure,
-      };
+    // systemd's messages: "<what>[, ignoring]: <detail>"; the "-" prefix downgrades the error
+    const failWith = (message: string): ExecLineResult => {
+      result.problem = { message, fatal: !ignoreFailure };
       return result;
     };
+    const fail = (what: string, detail: string): ExecLineResult =>
+      failWith(`${what}${ignoreFailure ? ', ignoring' : ''}: ${detail}`);
 
     const rawPath = first.slice(k);
     let path: string;
     try {
       path = expandWord(rawPath, 'path');
     } catch (err) {
-      return fail(`Failed to resolve unit specifiers in '${rawPath}'%IGN%: ${(err as Error).message}`);
+      return fail(`Failed to resolve unit specifiers in '${rawPath}'`, (err as Error).message);
     }
-    if (path === '') return fail(`Empty path in command line%IGN%: '${rvalue}'`);
-    if (!stringIsSafe(path)) return fail(`Executable name contains special characters%IGN%: ${path}`);
-    if (path.endsWith('/')) return fail(`Executable path specifies a directory%IGN%: ${path}`);
+    if (path === '') return fail('Empty path in command line', `'${rvalue}'`);
+    if (!stringIsSafe(path)) return fail('Executable name contains special characters', path);
+    if (path.endsWith('/')) return fail('Executable path specifies a directory', path);
     if (!(isAbsolute(path) ? pathIsValid(path) : filenameIsValid(path))) {
-      return fail(`Neither a valid executable name nor an absolute path%IGN%: ${path}`);
+      return fail('Neither a valid executable name nor an absolute path', path);
     }
 
     const argv: string[] = separateArgv0 ? [] : [path];
@@ -179,17 +179,17 @@ export function parseExecLine(value: string, origin: Origin, expand?: ExecWordEx
         p = r.next;
       } catch (err) {
         if (!(err instanceof ExtractError)) throw err;
-        return fail(err.message);
+        return failWith(err.message);
       }
       if (word === null) break;
       try {
         argv.push(expandWord(word, 'argument'));
       } catch (err) {
-        return fail(`Failed to resolve unit specifiers in ${word}%IGN%: ${(err as Error).message}`);
+        return fail(`Failed to resolve unit specifiers in ${word}`, (err as Error).message);
       }
     }
 
-    if (argv.length === 0) return fail(`Empty executable name or zeroeth argument%IGN%: ${rvalue}`);
+    if (argv.length === 0) return fail('Empty executable name or zeroeth argument', rvalue);
 
     result.commands.push({
       path: simplifyPath(path),

@@ -2,10 +2,16 @@
 // implied values (service_add_extras) and refuse inconsistent configurations (service_verify),
 // which makes the unit's LoadState bad-setting.
 import { USEC_INFINITY } from './types.js';
-import type { UnitConfig } from './settings.js';
+import type { UnitConfig } from './unit-config.js';
 
-/** service_add_extras(): the automatic Type=, oneshot's start timeout, NotifyAccess=. */
-export function completeService(config: UnitConfig): void {
+export interface ManagerFacts {
+  /** set for a user manager: services default to WorkingDirectory=!<home> (unit_patch_contexts) */
+  userHome?: string;
+}
+
+/** service_add_extras(): the automatic Type=, oneshot's start timeout, NotifyAccess=, OOMPolicy=,
+ *  and the user manager's default working directory. */
+export function completeService(config: UnitConfig, manager: ManagerFacts = {}): void {
   const svc = config.service;
   if (!svc) return;
 
@@ -16,7 +22,14 @@ export function completeService(config: UnitConfig): void {
 
   if (svc.type === 'oneshot' && !config.startTimeoutDefined) svc.timeoutStartUSec = USEC_INFINITY;
 
-  if (svc.notifyAccess === 'none' && (svc.type === 'notify' || svc.watchdogUSec > 0n)) svc.notifyAccess = 'main';
+  if (svc.notifyAccess === 'none' && (svc.type === 'notify' || svc.watchdogUSec > 0n || config.fileDescriptorStoreMax > 0)) {
+    svc.notifyAccess = 'main';
+  }
+
+  // the manager's DefaultOOMPolicy= is "stop"; delegated subtrees handle OOM themselves
+  svc.oomPolicy = config.explicitOOMPolicy ?? (config.delegate ? 'continue' : 'stop');
+
+  if (manager.userHome !== undefined && svc.workingDirectory === '') svc.workingDirectory = `!${manager.userHome}`;
 }
 
 export interface ServiceVerdict {

@@ -43,7 +43,7 @@ export interface SpecifierContext {
   varTmpDir: string;
   /** %H; %l is this up to the first dot */
   hostname: string;
-  /** %q; falls back to hostname */
+  /** %q (PRETTY_HOSTNAME from /etc/machine-info); falls back to the short hostname */
   prettyHostname?: string;
   /** %m, %b: 32 lowercase hex digits */
   machineId: string;
@@ -120,7 +120,7 @@ const SYSTEM_SPECIFIERS: Record<string, Lookup> = {
   B: osField('BUILD_ID'),
   H: (ctx) => ctx.hostname,
   l: (ctx) => ctx.hostname.split('.')[0] ?? '',
-  q: (ctx) => ctx.prettyHostname ?? ctx.hostname,
+  q: (ctx) => ctx.prettyHostname ?? ctx.hostname.split('.')[0] ?? '',
   m: (ctx) => ctx.machineId,
   M: osField('IMAGE_ID'),
   o: osField('ID'),
@@ -213,14 +213,22 @@ function readTrimmed(path: string): string | undefined {
   }
 }
 
-function parseOsRelease(): Record<string, string> {
-  const text = readTrimmed('/etc/os-release') ?? readTrimmed('/usr/lib/os-release') ?? '';
+function parseEnvFile(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
     if (m) fields[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
   }
   return fields;
+}
+
+function parseOsRelease(): Record<string, string> {
+  return parseEnvFile(readTrimmed('/etc/os-release') ?? readTrimmed('/usr/lib/os-release') ?? '');
+}
+
+function prettyHostname(): string | undefined {
+  const v = parseEnvFile(readTrimmed('/etc/machine-info') ?? '')['PRETTY_HOSTNAME'];
+  return v === '' ? undefined : v;
 }
 
 const ARCHITECTURES: Record<string, string> = {
@@ -290,6 +298,7 @@ export function defaultSpecifierContext(
     tmpDir: tmpDir ?? '/tmp',
     varTmpDir: tmpDir ?? '/var/tmp',
     hostname: os.hostname(),
+    prettyHostname: prettyHostname(),
     machineId: readTrimmed('/etc/machine-id') ?? '',
     bootId: (readTrimmed('/proc/sys/kernel/random/boot_id') ?? '').replace(/-/g, ''),
     kernelRelease: os.release(),

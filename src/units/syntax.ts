@@ -26,7 +26,7 @@ export type SyntaxErrno = keyof typeof SYNTAX_ERRNO;
  * `partial` holds what was parsed up to there.
  */
 export class UnitFileSyntaxError extends Error implements Origin {
-  partial: ParsedFile;
+  partial: ParsedUnitFile;
   constructor(
     readonly file: string,
     readonly line: number,
@@ -35,7 +35,7 @@ export class UnitFileSyntaxError extends Error implements Origin {
   ) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'UnitFileSyntaxError';
-    this.partial = { path: file, assignments: [], warnings: [] };
+    this.partial = { path: file, assignments: [], warnings: [], sections: [] };
   }
 }
 
@@ -104,6 +104,17 @@ function endsWithContinuation(s: string): boolean {
   return escaped;
 }
 
+/** A `[Section]` header and the line it is on (for "Unknown section" warnings, which need the unit type). */
+export interface SectionHeader {
+  name: string;
+  line: number;
+}
+
+export interface ParsedUnitFile extends ParsedFile {
+  /** every section header in file order, including unknown and X- ones */
+  sections: SectionHeader[];
+}
+
 export interface ParseOptions {
   /** Lines whose text holds U+FFFD are treated as invalid UTF-8 (set by parseUnitBytes). */
   checkReplacementChar?: boolean;
@@ -115,16 +126,17 @@ export interface ParseOptions {
  * Each assignment's `line` is the line where it starts (systemd's own messages use the last line
  * of a continued assignment).
  */
-export function parseUnitText(text: string, path: string, options: ParseOptions = {}): ParsedFile {
+export function parseUnitText(text: string, path: string, options: ParseOptions = {}): ParsedUnitFile {
   const assignments: Assignment[] = [];
   const warnings: ParseWarning[] = [];
+  const sections: SectionHeader[] = [];
   const warn = (line: number, message: string): void => {
     warnings.push({ file: path, line, message });
   };
 
   const fatal = (line: number, reason: string, code: SyntaxErrno): never => {
     const err = new UnitFileSyntaxError(path, line, reason, code);
-    err.partial = { path, assignments, warnings };
+    err.partial = { path, assignments, warnings, sections };
     throw err;
   };
 
@@ -148,6 +160,7 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
         fatal(reportLine, `Bad characters in section header '${l}'`, 'EBADMSG');
       }
       section = name;
+      sections.push({ name, line });
       return;
     }
     if (section === null) {
@@ -177,6 +190,7 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
   for (const buf of lines) {
     lineNo++;
     if (Buffer.byteLength(buf, 'utf8') >= LONG_LINE_MAX) {
+      // systemd reports this before counting the line, i.e. with the previous line's number
       fatal(lineNo - 1, 'Line too long', 'ENOBUFS');
     }
 
@@ -216,14 +230,14 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
     handleLine(continuation, continuationStart, lineNo + 1);
   }
 
-  return { path, assignments, warnings };
+  return { path, assignments, warnings, sections };
 }
 
 /**
  * Parses raw file bytes: decodes UTF-8; when the bytes are not valid UTF-8, the (non-comment)
  * lines holding invalid sequences make the file fail, as in systemd.
  */
-export function parseUnitBytes(bytes: Uint8Array, path: string): ParsedFile {
+export function parseUnitBytes(bytes: Uint8Array, path: string): ParsedUnitFile {
   let text: string;
   let invalid = false;
   try {

@@ -127,7 +127,9 @@ export interface ConditionSpec {
 }
 
 export interface ServiceSection {
-  type: ServiceType;
+  /** '' until the service is loaded: systemd reports Type= "" for masked, not-found and
+   *  unparsable (bad-setting while reading the file) services */
+  type: ServiceType | '';
   exitType: 'main' | 'cgroup';
   restart: ServiceRestart;
   pidFile: string;
@@ -143,7 +145,8 @@ export interface ServiceSection {
   runtimeMaxUSec: bigint;
   watchdogUSec: bigint;
   notifyAccess: 'none' | 'main' | 'exec' | 'all';
-  oomPolicy: 'continue' | 'stop' | 'kill';
+  /** '' until the service is loaded (as Type) */
+  oomPolicy: 'continue' | 'stop' | 'kill' | '';
   busName: string;
   successExitStatus: ExitStatusSet;
   restartPreventExitStatus: ExitStatusSet;
@@ -153,6 +156,7 @@ export interface ServiceSection {
   environment: string[];
   /** EnvironmentFile= entries; a leading "-" means optional */
   environmentFiles: string[];
+  /** as the D-Bus property: "" (not set), "/path", "!/path" (missing is ok), "!~" (home) */
   workingDirectory: string;
   user: string;
   group: string;

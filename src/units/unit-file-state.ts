@@ -4,7 +4,7 @@
 // else disabled/indirect/static from the [Install] section. Presets are not evaluated.
 import { readdirSync, readlinkSync, lstatSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { InstallSection } from './settings.js';
+import type { InstallSection } from './unit-config.js';
 
 /** Names linked from configuration directories, split by whether the directory is under /run. */
 export interface EnablementIndex {
@@ -12,17 +12,23 @@ export interface EnablementIndex {
   runtime: Set<string>;
 }
 
-const VENDOR_PREFIXES = ['/usr/', '/lib/'];
+// install.c:find_symlinks_in_scope() only counts links in the persistent configuration
+// directories (enabled) and in runtime directories (enabled-runtime); links elsewhere in the search
+// path (vendor directories, $SYSTEMD_UNIT_PATH additions) do not enable anything.
+const PERSISTENT_CONFIG = [/^\/etc\/systemd\/(system|user)(\.control)?$/, /\/\.config\/systemd\/user(\.control)?$/];
 
-function isConfigDir(dir: string): boolean {
-  return !VENDOR_PREFIXES.some((p) => dir.startsWith(p)) && !dir.includes('/systemd/generator');
+function dirKind(dir: string): 'persistent' | 'runtime' | null {
+  if (PERSISTENT_CONFIG.some((re) => re.test(dir))) return 'persistent';
+  if (dir.startsWith('/run/') && !dir.includes('/systemd/generator')) return 'runtime';
+  return null;
 }
 
 export function buildEnablementIndex(searchPath: readonly string[]): EnablementIndex {
   const index: EnablementIndex = { persistent: new Set(), runtime: new Set() };
   for (const dir of searchPath) {
-    if (!isConfigDir(dir)) continue;
-    const into = dir.startsWith('/run/') || dir.includes('/systemd/transient') ? index.runtime : index.persistent;
+    const kind = dirKind(dir);
+    if (kind === null) continue;
+    const into = kind === 'runtime' ? index.runtime : index.persistent;
     for (const entry of safeReaddir(dir)) {
       const path = `${dir}/${entry}`;
       if (/\.(wants|requires|upholds)$/.test(entry)) {

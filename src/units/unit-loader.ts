@@ -3,16 +3,18 @@
 //   loaded, not-found (no file; also an unreadable one, as 252 does), masked (/dev/null link or
 //   empty file), bad-setting (a fatal setting, or service_verify() refusing), error (a file
 //   systemd cannot parse at all, e.g. a malformed section header).
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { LoadedUnit, LoadError, LoadState, ParseWarning } from './types.js';
+import type { LoadedUnit, LoadError, LoadState, ParsedFile, ParseWarning } from './types.js';
 import { InvalidUnitNameError, type UnitSource } from './unit-registry.js';
-import { instanceOf, isTemplate, isValidUnitName, replaceInstance, unitType } from './unit-name.js';
-import { parseUnitBytes, UnitFileSyntaxError, isIgnoredSectionName } from './syntax.js';
-import { applySetting, FatalSettingError, newUnitConfig, sectionsOf, type SettingContext, type UnitConfig } from './settings.js';
-import { completeService, verifyService } from './service-checks.js';
+import { instanceOf, isTemplate, isValidUnitName, replaceInstance, unitNameToPath, unitType } from './unit-name.js';
+import { isIgnoredSectionName, parseUnitBytes, parseUnitText, splitPhysicalLines, UnitFileSyntaxError } from './syntax.js';
+import { applySetting } from './settings.js';
+import { FatalSettingError, type SettingContext } from './setting-appliers.js';
+import { newUnitConfig, sectionsOf, type UnitConfig } from './unit-config.js';
+import { completeService, verifyService, type ManagerFacts } from './service-checks.js';
 import { buildUnitFileMap, findFragment, isMaskFile, unitFileNames, type UnitFileMap } from './unit-file-map.js';
-import { findDropInPaths } from './dropins.js';
+import { findDependencyLinks, findDropInPaths } from './dropins.js';
 import { buildEnablementIndex, unitFileState, type EnablementIndex } from './unit-file-state.js';
 import { unitSearchPath, type Environment, type UnitScope } from './search-path.js';
 import {
@@ -55,7 +57,8 @@ export class UnitStore implements UnitSource {
    */
   load(name: string): LoadedUnit {
     if (!isValidUnitName(name, { plain: true, instance: true })) throw new InvalidUnitNameError(name);
-    return new UnitLoad(name, this.fileMap(), this.specifierBase).run();
+    const manager = this.scope === 'user' ? { userHome: this.specifierBase.user.home } : {};
+    return new UnitLoad(name, this.fileMap(), this.specifierBase, manager).run();
   }
 
   /** Every unit file name in the search path (templates and aliases included), sorted. */
@@ -100,6 +103,7 @@ class UnitLoad {
     private readonly requestedName: string,
     private readonly files: { map: UnitFileMap; index: EnablementIndex },
     private readonly specifierBase: SpecifierContext,
+    private readonly manager: ManagerFacts,
   ) {
     this.type = unitType(requestedName)!;
     this.config = newUnitConfig(this.type);
@@ -107,6 +111,10 @@ class UnitLoad {
 
   run(): LoadedUnit {
     const { fragment, names } = findFragment(this.files.map, this.requestedName);
+    if (this.type === 'scope') {
+      // 252 refuses to load scope units from files (scope_load): scopes only exist as transient units
+      return this.result(this.requestedName, names, 'not-found', '', []);
+    }
     if (fragment === null) {
       if (FRAGMENT_OPTIONAL.has(this.type)) return this.loadWithoutFragment(names);
       return this.result(this.requestedName, names, 'not-found', '', []);
@@ -132,6 +140,19 @@ class UnitLoad {
     const fragmentOutcome = this.applyFile(fragment, bytes, this.requestedName, fragment);
     if (fragmentOutcome !== 'ok') return this.result(id, names, fragmentOutcome, fragment, []);
 
+    const dropIns = this.applyDropIns(id, names, fragment);
+    return this.result(id, names, this.finish(id, fragment), fragment, dropIns);
+  }
+
+  private loadWithoutFragment(names: Set<string>): LoadedUnit {
+    const id = this.requestedName;
+    const dropIns = this.applyDropIns(id, names, '');
+    return this.result(id, names, this.finish(id, ''), '', dropIns);
+  }
+
+  private applyDropIns(id: string, names: Set<string>, fragment: string): string[] {
+    this.addDependencyLinks(id, names, '.wants', 'Wants');
+    this.addDependencyLinks(id, names, '.requires', 'Requires');
     const dropIns = findDropInPaths(this.files.map.searchPath, id, names);
     for (const path of dropIns) {
       let content: Buffer;
@@ -144,29 +165,47 @@ class UnitLoad {
       // in a drop-in even fatal errors only stop that file (unit_load_dropin ignores them)
       this.applyFile(path, content, id, fragment);
     }
-
-    return this.result(id, names, this.finish(), fragment, dropIns);
+    return dropIns;
   }
 
-  private loadWithoutFragment(names: Set<string>): LoadedUnit {
-    const id = this.requestedName;
-    const dropIns = findDropInPaths(this.files.map.searchPath, id, names);
-    for (const path of dropIns) {
-      try {
-        this.applyFile(path, readFileSync(path), id, '');
-      } catch (err) {
-        this.warn({ file: path, line: 0 }, `Failed to open ${path}, ignoring: ${errorText(err)}`);
+  /** load-dropin.c:process_deps(): symlinks in NAME.wants/ and NAME.requires/ add dependencies. */
+  private addDependencyLinks(id: string, names: Set<string>, suffix: '.wants' | '.requires', dependency: string): void {
+    for (const path of findDependencyLinks(this.files.map.searchPath, id, names, suffix)) {
+      if (isMaskFile(path)) continue;
+      const origin = { file: path, line: 0 };
+      if (!isSymlink(path)) {
+        this.warn(origin, `${dependency} dependency dropin ${path} is not a symlink, ignoring.`);
+        continue;
       }
+      let entry = basename(path);
+      if (!isValidUnitName(entry)) {
+        this.warn(origin, `${dependency} dependency dropin ${path} is not a valid unit name, ignoring.`);
+        continue;
+      }
+      if (isTemplate(entry)) {
+        const instance = instanceOf(id);
+        if (!instance) {
+          this.warn(origin, `Cannot add ${dependency} dependency on ${entry}, ignoring: Invalid argument`);
+          continue;
+        }
+        entry = replaceInstance(entry, instance);
+      }
+      const list = (this.config.unit.dependencies[dependency] ??= []);
+      if (!list.includes(entry)) list.push(entry);
     }
-    return this.result(id, names, 'loaded', '', dropIns);
   }
 
-  /** service_add_extras() and service_verify() for a loaded service. */
-  private finish(): LoadState {
+  /** What the type's load function adds once the files are read: service_add_extras() and
+   *  service_verify() for services, the default description of slices. */
+  private finish(id: string, fragment: string): LoadState {
+    if (this.type === 'slice' && this.config.unit.description === '') {
+      this.config.unit.description = id === '-.slice' ? 'Root Slice' : `Slice ${unitNameToPath(id)}`;
+    }
     if (!this.config.service) return 'loaded';
-    completeService(this.config);
+    completeService(this.config, this.manager);
     const verdict = verifyService(this.config);
-    const origin = { file: '', line: 0 };
+    // unit-level messages: attributed to the unit file, without a line
+    const origin = { file: fragment, line: 0 };
     for (const w of verdict.warnings) this.warn(origin, w);
     if (verdict.error) {
       this.warn(origin, verdict.error);
@@ -188,15 +227,15 @@ class UnitLoad {
   }
 
   private applyFileContents(path: string, bytes: Buffer, unitId: string, fragmentPath: string): 'ok' | 'bad-setting' | 'error' {
-    let parsed;
+    let parsed: ParsedFile;
+    let syntaxError: UnitFileSyntaxError | null = null;
     try {
       parsed = parseUnitBytes(bytes, path);
     } catch (err) {
-      if (err instanceof UnitFileSyntaxError) {
-        this.warn({ file: err.file, line: err.line }, err.reason);
-        return 'error';
-      }
-      throw err;
+      if (!(err instanceof UnitFileSyntaxError)) throw err;
+      // systemd has applied the lines before the bad one when it gives up on the file
+      syntaxError = err;
+      parsed = parsePrefix(bytes, path, err.line - 1);
     }
     this.warnings.push(...parsed.warnings);
 
@@ -213,6 +252,8 @@ class UnitLoad {
       if (!valid.includes(a.section)) continue;
       const ctx: SettingContext = {
         origin,
+        runtimeDir: specifiers.runtimeDir,
+        managerScope: specifiers.scope,
         expand: (text, mode = 'full') =>
           expandSpecifiers(text, specifiers, mode === 'name' ? { mode: 'name' } : mode === 'path' ? { maxLength: SPECIFIER_MAX_PATH } : {}),
         warn: (message) => this.warn(origin, message),
@@ -225,6 +266,10 @@ class UnitLoad {
         this.warn(origin, err.message);
         return 'bad-setting';
       }
+    }
+    if (syntaxError) {
+      this.warn({ file: syntaxError.file, line: syntaxError.line }, syntaxError.reason);
+      return 'error';
     }
     return 'ok';
   }
@@ -244,7 +289,8 @@ class UnitLoad {
       fragmentPath,
       sourcePath: this.config.sourcePath,
       dropInPaths,
-      unitFileState: unitFileState({
+      // install.c cannot parse the file either
+      unitFileState: loadState === 'error' ? 'bad' : unitFileState({
         id,
         fragmentPath,
         masked,
@@ -256,6 +302,16 @@ class UnitLoad {
       kill: this.config.kill,
       warnings: this.warnings,
     };
+  }
+}
+
+/** The assignments of the first `lines` lines of a file (those before a syntax error). */
+function parsePrefix(bytes: Buffer, path: string, lines: number): ParsedFile {
+  const text = splitPhysicalLines(bytes.toString('utf8')).slice(0, Math.max(0, lines)).join('\n');
+  try {
+    return parseUnitText(text, path);
+  } catch {
+    return { path, assignments: [], warnings: [] };
   }
 }
 
@@ -298,6 +354,14 @@ export function loadErrorFor(state: LoadState, id: string): LoadError | null {
       };
     default:
       return { name: 'org.freedesktop.systemd1.NoSuchUnit', message: `Unexpected load state of unit ${id}` };
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

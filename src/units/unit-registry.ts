@@ -39,6 +39,8 @@ export class UnitRegistry extends EventEmitter<UnitRegistryEvents> {
   constructor(
     private readonly source: UnitSource,
     private readonly isValidName: (name: string) => boolean,
+    /** the owner's own reasons to keep a unit (e.g. processes still in its cgroup) */
+    private readonly keeps: (unit: Unit) => boolean = () => false,
   ) {
     super();
   }
@@ -106,6 +108,7 @@ export class UnitRegistry extends EventEmitter<UnitRegistryEvents> {
   private collectable(unit: Unit): boolean {
     return (
       !this.pinned.has(unit.id) &&
+      !this.keeps(unit) &&
       unit.job === null &&
       unit.refs.length === 0 &&
       (unit.activeState === 'inactive' || (unit.activeState === 'failed' && unit.config.unit.collectMode === 'inactive-or-failed'))

@@ -7,6 +7,8 @@ import { serviceInterface, SERVICE_INTERFACE } from '../../../src/bus/service-in
 import { unitInterface, UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
 import type { InterfaceImpl } from '../../../src/bus/object-server.js';
 import { Manager } from '../../../src/manager.js';
+import { createProcessTracker } from '../../../src/processes/index.js';
+import { createLogger } from '../../../src/log.js';
 import { Unit } from '../../../src/units/unit.js';
 import { loadedUnit } from '../../helpers/loaded-unit.js';
 import { wireTypeProblem } from '../../helpers/wire-check.js';
@@ -31,7 +33,14 @@ function checkImpl(impl: InterfaceImpl): void {
 
 describe('interfaces/*.xml is served in full', () => {
   const unit = new Unit(loadedUnit('demo.service'));
-  const manager = new Manager({ scope: 'system', unitPath: ['/x'], source: { load: (n) => loadedUnit(n), list: () => [], invalidate: () => {} }, isValidUnitName: () => true });
+  const manager = new Manager({
+    scope: 'system',
+    unitPath: ['/x'],
+    source: { load: (n) => loadedUnit(n), list: () => [], invalidate: () => {} },
+    isValidUnitName: () => true,
+    tracker: createProcessTracker({ force: 'proc' }),
+    log: createLogger('silent'),
+  });
 
   it('declares the interfaces unitd serves', () => {
     for (const name of [MANAGER_INTERFACE, UNIT_INTERFACE, SERVICE_INTERFACE, 'org.freedesktop.systemd1.Job', 'org.freedesktop.DBus.Properties', 'org.freedesktop.DBus.Peer', 'org.freedesktop.DBus.Introspectable']) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findExecutable, parseExecLine, simplifyPath } from '../../../src/units/exec-line.js';
+import { execFileSync } from 'node:child_process';
+import { DEFAULT_EXEC_SEARCH_PATH, findExecutable, parseExecLine, simplifyPath } from '../../../src/units/exec-line.js';
 import type { ExecCommand } from '../../../src/units/types.js';
 
 const origin = { file: '/u/x.service', line: 3 };
@@ -239,6 +240,19 @@ describe('helpers', () => {
     expect(simplifyPath('/a/b/')).toBe('/a/b');
     expect(simplifyPath('/a/../b')).toBe('/a/../b');
     expect(simplifyPath('true')).toBe('true');
+  });
+
+  const systemdPath = ((): string | null => {
+    try {
+      return execFileSync('systemd-path', ['search-binaries-default'], { encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })();
+  // 252 resolves bare names over its compiled-in default, not $PATH (find_executable_full with
+  // use_path_envvar=false); systemd-path prints that default.
+  it.skipIf(systemdPath === null)('the search path is the one systemd 252 was built with', () => {
+    expect(DEFAULT_EXEC_SEARCH_PATH.join(':')).toBe(systemdPath);
   });
 
   it('findExecutable searches the fixed path for bare names', () => {

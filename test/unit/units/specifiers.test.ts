@@ -99,8 +99,12 @@ describe('expandSpecifiers: system, user and directory specifiers', () => {
     );
     expect(expandSpecifiers('%u %U %g %G %h %s', c)).toBe('alice 1000 staff 50 /home/alice /bin/zsh');
     expect(expandSpecifiers('%H %l %q %m %b %v %a %o %w %W %B %A %M', c)).toBe(
-      'box.example.org box box.example.org 3d1219c7c4c5404aaa1f6d2a48adfda4 7fa6f7d671ff41b6b221112042f48e71 6.1.0 x86-64 debian 12    ',
+      'box.example.org box box 3d1219c7c4c5404aaa1f6d2a48adfda4 7fa6f7d671ff41b6b221112042f48e71 6.1.0 x86-64 debian 12    ',
     );
+  });
+
+  it('%q prefers the pretty hostname', () => {
+    expect(expandSpecifiers('%q', ctx('a.service', { prettyHostname: 'My Box' }))).toBe('My Box');
   });
 
   it('%y/%Y resolve the fragment path; without one they fail', () => {

@@ -87,8 +87,18 @@ describe('parseUnitText: warnings (oracle 252 via systemd-analyze verify, same m
     ]);
   });
 
-  it('keeps assignments of unknown sections (the store decides)', () => {
+  it('keeps assignments of unknown sections (the store decides) and lists the headers', () => {
     expect(parsed.assignments.map((a) => [a.section, a.key])).toEqual([['Foo', 'Bar']]);
+    expect(parsed.sections).toEqual([
+      { name: 'Unit', line: 2 },
+      { name: 'Foo', line: 5 },
+    ]);
+  });
+
+  it('a header may be indented and carry blanks inside the brackets', () => {
+    const p = parseUnitText('  [Unit]  \n[ Odd ]\nK=v\n[]\n', 'h.service');
+    expect(p.sections.map((h) => h.name)).toEqual(['Unit', ' Odd ', '']);
+    expect(p.assignments.map((a) => a.section)).toEqual([' Odd ']);
   });
 
   it('trims whitespace around "=" and the key', () => {
@@ -199,5 +209,22 @@ describe('parseUnitText: BOM and line endings', () => {
     expect(splitPhysicalLines('a\nb\r\nc\rd\n\re\n\nf\0g\n')).toEqual(['a', 'b', 'c', 'd', 'e', '', 'f', 'g']);
     expect(splitPhysicalLines('a\n')).toEqual(['a']);
     expect(splitPhysicalLines('')).toEqual([]);
+  });
+});
+
+// Golden: test/fixtures/syntax/warnings.expected.txt is the output of systemd 252's
+// `systemd-analyze --user verify warnings.service` (file name prefix removed).
+describe('warnings match systemd-analyze verify (252)', () => {
+  it('same lines, same messages', () => {
+    const path = fixture('warnings.service');
+    const parsed = parseUnitBytes(readFileSync(path), path);
+    const expected = readFileSync(fixture('warnings.expected.txt'), 'utf8').trim().split('\n');
+    expect(parsed.warnings.map((w) => `${w.line}: ${w.message}`)).toEqual(expected);
+    expect(parsed.assignments.map((a) => [a.key, a.value])).toEqual([
+      ['Description', 'Demo ; not a comment # nor this'],
+      ['Anything', 'goes'],
+      ['ExecStart', '/bin/echo a    b    c'],
+      ['Type', 'oneshot'],
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InvalidUnitNameError, UnitStore } from '../../../src/units/unit-loader.js';
 import type { LoadedUnit } from '../../../src/units/types.js';
+import { buildEnablementIndex, unitFileState } from '../../../src/units/unit-file-state.js';
 
 const ROOT = realpathSync(fileURLToPath(new URL('../../fixtures/store/', import.meta.url)));
 const HIGH = `${ROOT}/high`;
@@ -42,6 +43,7 @@ describe('drop-ins', () => {
   it('applies template drop-ins before instance drop-ins (oracle: 10-x then 20-y, KillMode from 20-y)', () => {
     const u = store.load('demo@inst.service');
     expect(u.id).toBe('demo@inst.service');
+    expect(u.names).toEqual(['demo@inst.service', 'othername@inst.service']);
     expect(u.fragmentPath).toBe(`${LOW}/demo@.service`);
     expect(u.dropInPaths).toEqual([`${LOW}/demo@.service.d/10-x.conf`, `${HIGH}/demo@inst.service.d/20-y.conf`]);
     expect(u.kill?.killMode).toBe('process');
@@ -232,5 +234,87 @@ describe('enumeration and reload', () => {
     expect(names).toContain('prec.service');
     expect(names.filter((n) => n === 'prec.service')).toHaveLength(1);
     expect(names).not.toContain('dd.service.d');
+  });
+});
+
+describe('settings that systemctl show does not print', () => {
+  const settings = new UnitStore({ searchPath: [`${ROOT}/settings`] });
+
+  it('keeps conditions and asserts in order, an empty assignment resetting the conditions', () => {
+    const u = settings.load('conditions.service');
+    expect(u.unit.conditions).toEqual([
+      { type: 'ConditionPathExists', trigger: true, negate: true, parameter: '/tmp' },
+      { type: 'ConditionKernelCommandLine', trigger: false, negate: true, parameter: 'quiet' },
+    ]);
+    expect(u.unit.asserts).toEqual([{ type: 'AssertPathIsDirectory', trigger: false, negate: false, parameter: '/' }]);
+    expect(messages(u)).toEqual([
+      'settings/conditions.service:3: Invalid URL, ignoring: not-a-url',
+      'settings/conditions.service:8: Path in condition not absolute, ignoring: relative',
+    ]);
+  });
+
+  it('reports ignored values with file:line', () => {
+    expect(messages(settings.load('env.service'))).toEqual([
+      'settings/env.service:5: Invalid environment assignment, ignoring: bad-name=1',
+      "settings/env.service:7: Path 'relative/file' is not absolute, ignoring.",
+      "settings/env.service:8: Working directory path 'relative' is not absolute, ignoring",
+    ]);
+    expect(messages(settings.load('exec-ignored.service'))).toEqual([
+      'settings/exec-ignored.service:2: Neither a valid executable name nor an absolute path, ignoring: foo/bar',
+    ]);
+    expect(messages(settings.load('socketish.socket'))).toEqual(["settings/socketish.socket:5: Unknown section 'Service'. Ignoring."]);
+  });
+
+  it('gives the reason service_verify() refused a service, attributed to the unit file', () => {
+    expect(messages(settings.load('dbus-noname.service'))).toEqual([
+      'settings/dbus-noname.service:0: Service is of type D-Bus but no D-Bus service name has been specified. Refusing.',
+    ]);
+  });
+
+  it('system manager: no default working directory, PIDFile relative to /run', () => {
+    const u = settings.load('env.service');
+    expect(u.service?.workingDirectory).toBe('');
+    expect(u.service?.pidFile).toBe('/run/foo.pid');
+    expect(u.service?.environment).toEqual(['A=3', 'B=two words', 'C=env.service']);
+  });
+});
+
+describe('UnitFileState', () => {
+  const index = { persistent: new Set(['on.service']), runtime: new Set(['rt.service']) };
+  const install = { alias: [], wantedBy: [], requiredBy: [], also: [], defaultInstance: '', present: false };
+  const state = (id: string, extra: Partial<Parameters<typeof unitFileState>[0]> = {}): string =>
+    unitFileState({ id, fragmentPath: `/lib/systemd/system/${id}`, masked: false, install, index, ...extra });
+
+  it('follows install.c for the common cases', () => {
+    expect(state('on.service')).toBe('enabled');
+    expect(state('rt.service')).toBe('enabled-runtime');
+    expect(state('x.service')).toBe('static');
+    expect(state('x.service', { install: { ...install, wantedBy: ['multi-user.target'] } })).toBe('disabled');
+    expect(state('x.service', { install: { ...install, also: ['y.service'] } })).toBe('indirect');
+    expect(state('x.service', { masked: true, fragmentPath: '/etc/systemd/system/x.service' })).toBe('masked');
+    expect(state('x.service', { masked: true, fragmentPath: '/run/systemd/system/x.service' })).toBe('masked-runtime');
+    expect(state('x.service', { fragmentPath: '/run/systemd/generator/x.service' })).toBe('generated');
+    expect(state('x.service', { fragmentPath: '/run/systemd/transient/x.service' })).toBe('transient');
+    expect(state('x.service', { fragmentPath: '' })).toBe('');
+  });
+
+  it('counts only links in configuration directories', () => {
+    const idx = buildEnablementIndex([`${ROOT}/low`]);
+    expect(idx.persistent.size + idx.runtime.size).toBe(0);
+  });
+});
+
+describe('dependencies', () => {
+  it('adds Wants=/Requires= from NAME.wants/ and NAME.requires/ symlinks', () => {
+    const u = store.load('deps.target');
+    expect(u.unit.dependencies['Wants']).toEqual(['prec.service', 'plain.service']);
+    expect(u.unit.dependencies['Requires']).toEqual(['real.service']);
+    expect(messages(u)).toEqual([`low/deps.target.wants/file.service:0: Wants dependency dropin ${LOW}/deps.target.wants/file.service is not a symlink, ignoring.`]);
+  });
+
+  it('turns Sockets= into Wants=, After= and TriggeredBy=', () => {
+    const u = store.load('sockets@x.service');
+    for (const dep of ['Wants', 'After', 'TriggeredBy']) expect(u.unit.dependencies[dep]).toEqual(['a.socket', 'b-x.socket']);
+    expect(messages(u)).toEqual(['low/sockets@.service:3: Unit must be of type socket, ignoring: not-a-socket.service']);
   });
 });

@@ -1,0 +1,29 @@
+// Who may change units. systemd 252 lets a caller through when it holds the capability the
+// method names (CAP_KILL for kill, CAP_SYS_ADMIN for jobs and the rest) or runs as the manager's
+// own user; everyone else goes to polkit, and with no polkit on the bus the answer is
+// org.freedesktop.DBus.Error.AccessDenied "Access denied" — what unitd answers (spec 7.6).
+import { readFileSync } from 'node:fs';
+import { Errors } from './errors.js';
+import type { CallContext } from './object-server.js';
+
+export const CAP_KILL = 5;
+export const CAP_SYS_ADMIN = 21;
+
+function effectiveCapabilities(pid: number): bigint {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? BigInt('0x' + m[1]) : 0n;
+  } catch {
+    return 0n;
+  }
+}
+
+export async function requirePrivilege(ctx: CallContext, capability: number): Promise<void> {
+  const uid = await ctx.callerUid();
+  const ours = process.geteuid?.() ?? 0;
+  if (uid === ours && ours !== 0) return;
+  const caps = effectiveCapabilities(await ctx.callerPid());
+  if ((caps >> BigInt(capability)) & 1n) return;
+  if (uid === ours) return;
+  throw Errors.accessDenied('Access denied');
+}

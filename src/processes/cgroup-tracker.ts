@@ -1,0 +1,351 @@
+// ProcessTracker over cgroup v2: one cgroup per unit under <unitd's own cgroup>/unitd-<pid>.slice.
+// Membership is kernel-enforced (setsid, double fork and re-parenting do not leave the cgroup);
+// emptiness and freezer state are events (inotify on cgroup.events via fs.watch), not polling.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  ExitInfo,
+  ProcessGroup,
+  ProcessIdentity,
+  ProcessTracker,
+  SpawnRequest,
+  SpawnedProcess,
+} from './types.js';
+import {
+  cgroupOfPid,
+  escapeCgroupName,
+  locateWritableCgroup2,
+  readCgroupEvents,
+  readProcsRecursive,
+  unescapeCgroupName,
+  type Cgroup2Location,
+} from './cgroup-fs.js';
+import { launch } from './launch.js';
+import { identify } from './proc-stat.js';
+import { reaper } from './reaper.js';
+import { queueSignalIdentity, signalIdentity } from './signal-identity.js';
+
+interface Group extends ProcessGroup {
+  readonly dir: string;
+}
+
+interface EventsWatch {
+  watcher: fs.FSWatcher;
+  listeners: Set<() => void>;
+}
+
+let instances = 0;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function codedError(message: string, code: string): Error & { code: string } {
+  const e = new Error(message) as Error & { code: string };
+  e.code = code;
+  return e;
+}
+
+export class CgroupTracker implements ProcessTracker {
+  readonly kind = 'cgroup2' as const;
+  readonly rootPath: string;
+  /** the subtree's directory on disk */
+  readonly rootDir: string;
+  readonly canFreeze: boolean;
+  readonly canKillGroup = true;
+  private readonly loc: Cgroup2Location;
+  private readonly groups = new Map<string, Group>();
+  private readonly unitByName = new Map<string, string>();
+  private readonly watches = new Map<string, EventsWatch>();
+  private closed = false;
+  private offTick: (() => void) | null = null;
+
+  constructor(location?: Cgroup2Location) {
+    const loc = location ?? locateWritableCgroup2();
+    if (!loc) throw codedError('no writable cgroup2 hierarchy', 'ENOTSUP');
+    this.loc = loc;
+    // unitd-<pid>.slice: unique per unitd process; a second tracker in the same process (tests)
+    // gets its own unitd-<pid>-<n>.slice so closing one never touches the other's subtree.
+    instances++;
+    const name = instances === 1 ? `unitd-${process.pid}.slice` : `unitd-${process.pid}-${instances}.slice`;
+    this.rootPath = path.posix.join(loc.ownPath, name);
+    this.rootDir = path.join(loc.ownDir, name);
+    this.canFreeze = loc.hasFreeze;
+    fs.mkdirSync(this.rootDir, { recursive: true });
+    reaper.acquire();
+    // The kernel rate-limits cgroup.events notifications (at most one per ~10 ms per file), so a
+    // group that empties right after it was populated is reported late. Most unit processes are our
+    // children or re-parented orphans, whose death raises SIGCHLD: re-check the watched groups on
+    // every reaper pass too. The inotify watch stays the source for everything else.
+    this.offTick = reaper.onTick(() => {
+      for (const w of [...this.watches.values()]) for (const l of [...w.listeners]) l();
+    });
+  }
+
+  /** the mount point of the cgroup2 hierarchy in use */
+  get mountPoint(): string {
+    return this.loc.mount.mountPoint;
+  }
+
+  group(unitId: string): ProcessGroup {
+    let g = this.groups.get(unitId);
+    if (!g) {
+      const name = escapeCgroupName(unitId);
+      g = { unitId, path: path.posix.join(this.rootPath, name), dir: path.join(this.rootDir, name) };
+      this.groups.set(unitId, g);
+      this.unitByName.set(name, unitId);
+    }
+    this.ensureDir(g);
+    return { unitId: g.unitId, path: g.path };
+  }
+
+  private ensureDir(g: Group): void {
+    try {
+      fs.mkdirSync(g.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+
+  private resolve(group: ProcessGroup): Group {
+    const g = this.groups.get(group.unitId);
+    if (!g) {
+      this.group(group.unitId);
+      return this.groups.get(group.unitId)!;
+    }
+    return g;
+  }
+
+  /** the directory of a group (for tests and diagnostics) */
+  dirOf(group: ProcessGroup): string {
+    return this.resolve(group).dir;
+  }
+
+  spawn(group: ProcessGroup, req: SpawnRequest): SpawnedProcess {
+    const g = this.resolve(group);
+    this.ensureDir(g);
+    return launch(req, { cgroupDir: g.dir });
+  }
+
+  pids(group: ProcessGroup): number[] {
+    return [...new Set(readProcsRecursive(this.resolve(group).dir))];
+  }
+
+  isEmpty(group: ProcessGroup): boolean {
+    const ev = readCgroupEvents(this.resolve(group).dir);
+    return ev === null || !ev.populated;
+  }
+
+  /** subscribes to changes of <dir>/cgroup.events; returns the unsubscribe function */
+  private watchEvents(dir: string, listener: () => void): () => void {
+    let w = this.watches.get(dir);
+    if (!w) {
+      let watcher: fs.FSWatcher;
+      try {
+        watcher = fs.watch(path.join(dir, 'cgroup.events'), { persistent: true });
+      } catch {
+        // the cgroup is gone: tell the listener once, asynchronously
+        queueMicrotask(listener);
+        return () => {};
+      }
+      const entry: EventsWatch = { watcher, listeners: new Set() };
+      const fire = (): void => {
+        for (const l of [...entry.listeners]) l();
+      };
+      watcher.on('change', fire);
+      watcher.on('error', () => {
+        fire();
+        this.dropWatch(dir);
+      });
+      this.watches.set(dir, entry);
+      w = entry;
+    }
+    const entry = w;
+    entry.listeners.add(listener);
+    return () => {
+      entry.listeners.delete(listener);
+      if (entry.listeners.size === 0 && this.watches.get(dir) === entry) this.dropWatch(dir);
+    };
+  }
+
+  private dropWatch(dir: string): void {
+    const w = this.watches.get(dir);
+    if (!w) return;
+    this.watches.delete(dir);
+    w.watcher.close();
+  }
+
+  /**
+   * Resolves once cgroup.events satisfies the predicate (checked after the watch is in place).
+   * `burst`: also re-check a few times over the next ~16 ms. The kernel sends at most one
+   * cgroup.events notification per file every 10 ms (3 jiffies at HZ=250), so a state change right
+   * after another one (freeze just after a thaw) is announced up to ~12 ms late; the freezer itself
+   * takes well under 1 ms. Used where we caused the change (freeze/thaw), so the wait is bounded.
+   */
+  private waitEvents(
+    dir: string,
+    done: (ev: { populated: boolean; frozen: boolean } | null) => boolean,
+    burst = false,
+  ): Promise<void> {
+    return new Promise((resolve) => {
+      if (done(readCgroupEvents(dir))) return resolve();
+      let off: () => void = () => {};
+      let settled = false;
+      let timer: NodeJS.Timeout | null = null;
+      const check = (): void => {
+        if (settled) return;
+        if (done(readCgroupEvents(dir))) {
+          settled = true;
+          if (timer) clearTimeout(timer);
+          off();
+          resolve();
+        }
+      };
+      off = this.watchEvents(dir, check);
+      check(); // an event may have happened between the first read and the watch
+      if (burst && !settled) {
+        const delays = [0, 1, 2, 4, 8];
+        const next = (): void => {
+          const d = delays.shift();
+          if (d === undefined || settled) return;
+          timer = setTimeout(() => {
+            check();
+            next();
+          }, d);
+        };
+        next();
+      }
+    });
+  }
+
+  whenEmpty(group: ProcessGroup): Promise<void> {
+    return this.waitEvents(this.resolve(group).dir, (ev) => ev === null || !ev.populated);
+  }
+
+  unitOfPid(pid: number): string | undefined {
+    const cg = cgroupOfPid(pid);
+    if (cg === null || !cg.startsWith(this.rootPath + '/')) return undefined;
+    const name = cg.slice(this.rootPath.length + 1).split('/')[0]!;
+    return this.unitByName.get(name) ?? unescapeCgroupName(name);
+  }
+
+  remove(group: ProcessGroup): boolean {
+    const g = this.resolve(group);
+    if (!fs.existsSync(g.dir)) return true;
+    if (!this.isEmpty(group)) return false;
+    this.dropWatch(g.dir);
+    return removeTree(g.dir);
+  }
+
+  async freeze(group: ProcessGroup): Promise<void> {
+    if (!this.canFreeze) throw codedError('cgroup freezer not available', 'EOPNOTSUPP');
+    const dir = this.resolve(group).dir;
+    fs.writeFileSync(path.join(dir, 'cgroup.freeze'), '1');
+    await this.waitEvents(dir, (ev) => ev === null || ev.frozen, true);
+  }
+
+  async thaw(group: ProcessGroup): Promise<void> {
+    if (!this.canFreeze) throw codedError('cgroup freezer not available', 'EOPNOTSUPP');
+    const dir = this.resolve(group).dir;
+    try {
+      fs.writeFileSync(path.join(dir, 'cgroup.freeze'), '0');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    await this.waitEvents(dir, (ev) => ev === null || !ev.frozen, true);
+  }
+
+  isFrozen(group: ProcessGroup): boolean {
+    return readCgroupEvents(this.resolve(group).dir)?.frozen ?? false;
+  }
+
+  killGroup(group: ProcessGroup): void {
+    const dir = this.resolve(group).dir;
+    if (this.loc.hasKill) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EOPNOTSUPP' && code !== 'ENOTSUP') throw e;
+      }
+    }
+    // No cgroup.kill (kernel < 5.14, threaded cgroup): walk cgroup.procs until a pass finds no new PID.
+    const seen = new Set<number>();
+    for (let pass = 0; pass < 100; pass++) {
+      let fresh = 0;
+      for (const pid of readProcsRecursive(dir)) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        fresh++;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      if (fresh === 0) break;
+    }
+  }
+
+  identify(pid: number): ProcessIdentity | null {
+    return identify(pid);
+  }
+
+  signal(identity: ProcessIdentity, signal: number): boolean {
+    return signalIdentity(identity, signal);
+  }
+
+  queueSignal(identity: ProcessIdentity, signal: number, value: number): boolean {
+    return queueSignalIdentity(identity, signal, value);
+  }
+
+  watchExit(identity: ProcessIdentity): Promise<ExitInfo | null> {
+    return reaper.watchExit(identity);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const dir of [...this.watches.keys()]) this.dropWatch(dir);
+    this.offTick?.();
+    this.offTick = null;
+    for (const g of this.groups.values()) {
+      const ev = readCgroupEvents(g.dir);
+      if (ev && !ev.populated) removeTree(g.dir);
+    }
+    // leftover unit cgroups we did not create through group() (e.g. after a restart) stay if busy
+    const ev = readCgroupEvents(this.rootDir);
+    if (ev && !ev.populated) removeTree(this.rootDir);
+    reaper.release();
+  }
+}
+
+/** rmdir a cgroup and its (empty) sub-cgroups, depth-first; EBUSY is retried for ~100 ms */
+function removeTree(dir: string): boolean {
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
+  let ok = true;
+  for (const e of entries) if (e.isDirectory()) ok = removeTree(path.join(dir, e.name)) && ok;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return ok;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return ok;
+      if (code === 'EBUSY' && attempt < 20) {
+        sleepSync(5);
+        continue;
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+// The environment and argument vector of a command a unit runs: systemd's base environment,
+// Environment=/EnvironmentFile=, $MAINPID and the $SERVICE_RESULT family, and $VAR expansion in
+// Exec lines (a whole-word $VAR splits into words and vanishes when unset; ${VAR} is replaced in
+// place; $VAR inside a word is left alone, as systemd 252 does).
+import { readFileSync } from 'node:fs';
+import { splitWords } from '../units/values.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Parses an EnvironmentFile=: KEY=VALUE lines, # and ; comments, quotes, backslash continuation. */
+export function parseEnvironmentFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.replace(/\\\n/g, '').split('\n');
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    if ((value.startsWith('"') && value.endsWith('"') && value.length >= 2) || (value.startsWith("'") && value.endsWith("'") && value.length >= 2)) {
+      const quote = value[0];
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\(["\\`$])/g, '$1');
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** Environment= entries ("A=1 B=2" already split per assignment by the store) into a map. */
+export function environmentAssignments(entries: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    let words: string[];
+    try {
+      words = splitWords(entry);
+    } catch {
+      continue;
+    }
+    for (const word of words) {
+      const eq = word.indexOf('=');
+      if (eq > 0) out[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+/** Reads EnvironmentFile= entries; a leading "-" means a missing file is fine. Throws otherwise. */
+export function environmentFiles(files: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of files) {
+    const optional = spec.startsWith('-');
+    const path = optional ? spec.slice(1) : spec;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if (optional) continue;
+      throw new Error(`Failed to load environment file ${path}: ${(err as Error).message}`);
+    }
+    Object.assign(out, parseEnvironmentFile(text));
+  }
+  return out;
+}
+
+const WHOLE_WORD = /^\$([A-Za-z_][A-Za-z0-9_]*)$|^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** Expands $VAR/${VAR} in every word of an argument vector (the executable's path is not touched). */
+export function expandArgv(argv: string[], env: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const word of argv) {
+    const whole = WHOLE_WORD.exec(word);
+    if (whole && whole[1]) {
+      const value = env[whole[1]];
+      if (value !== undefined) out.push(...value.split(/[ \t\n]+/).filter((w) => w !== ''));
+      continue;
+    }
+    out.push(word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string | undefined) => (m === '$$' ? '$' : (env[name!] ?? ''))));
+  }
+  return out;
+}

@@ -1,0 +1,815 @@
+// The service state machine (systemd's service.c in its essentials): start (ExecStartPre,
+// ExecStart per Type=, ExecStartPost), running, reload, the stop pipeline (ExecStop, stop-sigterm,
+// stop-sigkill, ExecStopPost, final-sigterm, final-sigkill), Result=, Restart=. It drives the unit's
+// states and asks the signal scheduler and the process tracker for the rest. No D-Bus here.
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
+import type { SignalScheduler, KillOperation, KillTargets } from '../signals/signal-scheduler.js';
+import type { KillRequest } from '../signals/kill-request.js';
+import { USEC_INFINITY, type ExecCommand, type ExecKind, type ServiceSection } from '../units/types.js';
+import type { ActiveState, Unit } from '../units/unit.js';
+import { signalName } from '../units/values.js';
+import { now } from '../util/clock.js';
+import { DEFAULT_PATH, environmentAssignments, environmentFiles, expandArgv } from './exec-environment.js';
+import { exitCodeName, failureResult, isCleanExit, type ServiceResult, CLD_EXITED } from './exit-status.js';
+
+export type ServiceState =
+  | 'dead'
+  | 'start-pre'
+  | 'start'
+  | 'start-post'
+  | 'running'
+  | 'exited'
+  | 'reload'
+  | 'stop'
+  | 'stop-sigterm'
+  | 'stop-sigkill'
+  | 'stop-post'
+  | 'final-sigterm'
+  | 'final-sigkill'
+  | 'failed'
+  | 'auto-restart';
+
+const ACTIVE_STATE: Record<ServiceState, ActiveState> = {
+  dead: 'inactive',
+  'start-pre': 'activating',
+  start: 'activating',
+  'start-post': 'activating',
+  running: 'active',
+  exited: 'active',
+  reload: 'reloading',
+  stop: 'deactivating',
+  'stop-sigterm': 'deactivating',
+  'stop-sigkill': 'deactivating',
+  'stop-post': 'deactivating',
+  'final-sigterm': 'deactivating',
+  'final-sigkill': 'deactivating',
+  failed: 'failed',
+  'auto-restart': 'activating',
+};
+
+const STOPPING: ReadonlySet<ServiceState> = new Set(['stop', 'stop-sigterm', 'stop-sigkill', 'stop-post', 'final-sigterm', 'final-sigkill']);
+const STARTING: ReadonlySet<ServiceState> = new Set(['start-pre', 'start', 'start-post']);
+
+/** The exec-failure status systemd's child reports when the binary cannot be run (203/EXEC). */
+const EXIT_EXEC = 203;
+
+export interface ServiceHost {
+  tracker: ProcessTracker;
+  scheduler: SignalScheduler;
+  log: Logger;
+  scope: 'system' | 'user';
+  /** Restart=: asks for a restart job once RestartSec has passed */
+  requestAutoRestart(unit: Unit): void;
+}
+
+interface Running {
+  identity: ProcessIdentity;
+  kind: ExecKind;
+  index: number;
+  /** bumps with every spawn, so a late exit of an older process is not mistaken for this one */
+  token: number;
+}
+
+function usecToMs(usec: bigint): number | null {
+  if (usec === USEC_INFINITY || usec === 0n) return null;
+  return Number(usec / 1000n);
+}
+
+function findExecutable(path: string, envPath: string): string | null {
+  const candidates = isAbsolute(path) ? [path] : envPath.split(':').map((d) => join(d, path));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+export class ServiceRuntime {
+  state: ServiceState = 'dead';
+  private group: ProcessGroup | null = null;
+  private main: Running | null = null;
+  /** the main PID is known (false for a forking service whose main process could not be found) */
+  private mainKnown = false;
+  private control: Running | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private forbidRestart = false;
+  private tokens = 0;
+  private emptyWatchToken = 0;
+  private startTimes: number[] = [];
+  private pidFileWait: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly unit: Unit,
+    private readonly host: ServiceHost,
+  ) {}
+
+  private get cfg(): ServiceSection {
+    const s = this.unit.config.service;
+    if (!s) throw new Error(`${this.unit.id} is not a service`);
+    return s;
+  }
+
+  private get log(): Logger {
+    return this.host.log;
+  }
+
+  // ---- state -----------------------------------------------------------------------------
+
+  private setState(state: ServiceState): void {
+    const old = this.state;
+    this.state = state;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (state === 'dead' || state === 'failed' || state === 'running' || state === 'exited') this.clearPidFileWait();
+    this.unit.mainPID = this.main?.identity.pid ?? 0;
+    this.unit.controlPID = this.control?.identity.pid ?? 0;
+    if (old !== state) {
+      this.log.info({ unit: this.unit.id, activeState: ACTIVE_STATE[state], subState: state, result: this.unit.result }, 'unit state changed');
+    }
+    this.unit.setState(ACTIVE_STATE[state], state);
+    this.unit.changed();
+  }
+
+  private armTimer(usec: bigint, onExpiry: () => void): void {
+    const ms = usecToMs(usec);
+    if (ms === null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      onExpiry();
+    }, ms);
+  }
+
+  private setResult(f: ServiceResult): void {
+    if (this.unit.result === 'success') this.unit.result = f;
+  }
+
+  private get mainGood(): boolean {
+    return this.main !== null;
+  }
+
+  private get controlGood(): boolean {
+    return this.control !== null;
+  }
+
+  /** The processes a kill reaches right now. */
+  targets(): KillTargets {
+    return {
+      unitId: this.unit.id,
+      main: this.main?.identity ?? this.alienMain,
+      control: this.control?.identity ?? null,
+      group: this.group,
+    };
+  }
+
+  /** A main process found by PID file or guess that we did not spawn. */
+  private alienMain: ProcessIdentity | null = null;
+
+  // ---- processes ---------------------------------------------------------------------------
+
+  private ensureGroup(): ProcessGroup {
+    if (!this.group) {
+      this.group = this.host.tracker.group(this.unit.id);
+      this.unit.controlGroup = this.group.path;
+    }
+    return this.group;
+  }
+
+  private watchGroupEmpty(): void {
+    if (!this.group) return;
+    const token = ++this.emptyWatchToken;
+    const group = this.group;
+    this.host.tracker.whenEmpty(group).then(
+      () => {
+        if (token !== this.emptyWatchToken || this.group !== group) return;
+        this.onGroupEmpty();
+      },
+      () => undefined,
+    );
+  }
+
+  private environment(kind: ExecKind): Record<string, string> {
+    const s = this.cfg;
+    const env: Record<string, string> = { PATH: DEFAULT_PATH };
+    if (process.env.LANG) env.LANG = process.env.LANG;
+    if (this.host.scope === 'user') {
+      for (const k of ['HOME', 'USER', 'LOGNAME', 'SHELL', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS']) {
+        const v = process.env[k];
+        if (v) env[k] = v;
+      }
+      env.MANAGERPID = String(process.pid);
+    }
+    if (this.unit.invocationId.length === 16) env.INVOCATION_ID = this.unit.invocationId.toString('hex');
+    Object.assign(env, environmentAssignments(s.environment));
+    Object.assign(env, environmentFiles(s.environmentFiles));
+    const mainPid = this.main?.identity.pid ?? this.alienMain?.pid ?? 0;
+    if (mainPid > 0 && kind !== 'ExecStart') env.MAINPID = String(mainPid);
+    if (kind === 'ExecStop' || kind === 'ExecStopPost') {
+      env.SERVICE_RESULT = this.unit.result;
+      const m = this.unit.execMain;
+      if (m.pid > 0 && m.exit.realtime > 0n) {
+        env.EXIT_CODE = exitCodeName(m.code);
+        env.EXIT_STATUS = m.code === CLD_EXITED ? String(m.status) : signalName(m.status).replace(/^SIG/, '');
+      }
+    }
+    return env;
+  }
+
+  /**
+   * Starts one command of an Exec*= list in the unit's group. Returns null (and reports a failed
+   * exit on the next tick, like a child whose exec failed) when the command cannot be run.
+   */
+  private spawn(kind: ExecKind, index: number, role: 'main' | 'control'): Running {
+    const cmd: ExecCommand = this.cfg.exec[kind][index]!;
+    const group = this.ensureGroup();
+    const token = ++this.tokens;
+    const started = now();
+    let env: Record<string, string>;
+    let problem: string | null = null;
+    try {
+      env = this.environment(kind);
+    } catch (err) {
+      env = { PATH: DEFAULT_PATH };
+      problem = (err as Error).message;
+    }
+    const argv = cmd.noEnvExpand ? cmd.argv : expandArgv(cmd.argv, env);
+    const executable = problem ? null : findExecutable(cmd.path, env.PATH ?? DEFAULT_PATH);
+    if (!executable) {
+      this.log.warn({ unit: this.unit.id, command: cmd.path, reason: problem ?? 'not found or not executable' }, 'failed to execute command');
+      const running: Running = { identity: { pid: 0, startTime: 0n }, kind, index, token };
+      this.unit.execStatus.set(cmd, { pid: 0, start: started, exit: now(), code: CLD_EXITED, status: EXIT_EXEC });
+      if (role === 'main') this.unit.execMain = { pid: 0, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
+      setImmediate(() => this.onExit(role, token, { code: 1, status: EXIT_EXEC }));
+      return running;
+    }
+    const proc = this.host.tracker.spawn(group, {
+      path: executable,
+      argv,
+      env,
+      cwd: this.cfg.workingDirectory.replace(/^-/, '') || (this.host.scope === 'system' ? '/' : process.env.HOME ?? '/'),
+      user: this.cfg.user || undefined,
+      group: this.cfg.group || undefined,
+      onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
+    });
+    this.unit.execStatus.set(cmd, { pid: proc.identity.pid, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 });
+    if (role === 'main') this.unit.execMain = { pid: proc.identity.pid, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
+    proc.exited.then(
+      (info) => {
+        this.unit.execStatus.set(cmd, { pid: proc.identity.pid, start: started, exit: now(), code: info.code, status: info.status });
+        this.onExit(role, token, info);
+      },
+      () => this.onExit(role, token, { code: 1, status: 1 }),
+    );
+    this.log.debug({ unit: this.unit.id, pid: proc.identity.pid, command: argv, role, kind }, 'process started');
+    this.watchGroupEmpty();
+    return { identity: proc.identity, kind, index, token };
+  }
+
+  private runControl(kind: ExecKind, index = 0): void {
+    this.control = this.spawn(kind, index, 'control');
+  }
+
+  private runMain(index = 0): void {
+    this.main = this.spawn('ExecStart', index, 'main');
+    this.mainKnown = true;
+    this.alienMain = null;
+  }
+
+  private onExit(role: 'main' | 'control', token: number, info: ExitInfo): void {
+    if (role === 'main') {
+      if (this.main?.token !== token) return;
+      this.onMainExit(info);
+    } else {
+      if (this.control?.token !== token) return;
+      this.onControlExit(info);
+    }
+  }
+
+  // ---- public operations --------------------------------------------------------------------
+
+  /** unit_start: 'already' when active, 'again' when it must wait (stopping), else it starts. */
+  start(): 'already' | 'again' | 'starting' | 'failed' {
+    const st = this.state;
+    if (st === 'running' || st === 'exited' || st === 'reload') return 'already';
+    if (STOPPING.has(st)) return 'again';
+    if (STARTING.has(st)) return 'starting';
+    if (st === 'auto-restart') {
+      // asked to start while waiting to restart: do it now
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.startLimitHit()) {
+      this.unit.result = 'start-limit-hit';
+      this.log.warn({ unit: this.unit.id }, 'start request repeated too quickly');
+      this.setState('failed');
+      return 'failed';
+    }
+    this.unit.invocationId = randomBytes(16);
+    this.unit.result = 'success';
+    this.unit.reloadResult = 'success';
+    this.unit.statusText = '';
+    this.mainKnown = false;
+    this.alienMain = null;
+    this.forbidRestart = false;
+    this.unit.execStatus.clear();
+    this.unit.execMain = { pid: 0, start: { realtime: 0n, monotonic: 0n }, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
+    this.unit.timestamps.condition = now();
+    this.unit.timestamps.assert = this.unit.timestamps.condition;
+    this.unit.conditionResult = true;
+    this.unit.assertResult = true;
+    this.enterStartPre();
+    return 'starting';
+  }
+
+  private startLimitHit(): boolean {
+    const u = this.unit.config.unit;
+    const interval = usecToMs(u.startLimitIntervalUSec);
+    if (interval === null || u.startLimitBurst === 0) return false;
+    const t = Date.now();
+    this.startTimes = this.startTimes.filter((x) => t - x < interval);
+    if (this.startTimes.length >= u.startLimitBurst) return true;
+    this.startTimes.push(t);
+    return false;
+  }
+
+  /** unit_stop: 'already' when inactive or failed. */
+  async stop(): Promise<'already' | 'stopping'> {
+    const st = this.state;
+    if (st === 'dead' || st === 'failed') return 'already';
+    this.forbidRestart = true;
+    if (this.group && this.host.tracker.isFrozen(this.group)) await this.host.tracker.thaw(this.group);
+    if (STOPPING.has(this.state)) return 'stopping';
+    if (this.state === 'auto-restart') {
+      this.setState('dead');
+      return 'stopping';
+    }
+    if (STARTING.has(this.state) || this.state === 'reload') {
+      await this.enterSignal('stop-sigterm', 'success');
+      return 'stopping';
+    }
+    this.enterStop('success');
+    return 'stopping';
+  }
+
+  /** Reload: ExecReload with $MAINPID as control process; false when not active. */
+  reload(): boolean {
+    if (this.state !== 'running' && this.state !== 'exited') return false;
+    this.unit.reloadResult = 'success';
+    if (this.cfg.exec.ExecReload.length === 0) return false;
+    this.runControl('ExecReload');
+    this.setState('reload');
+    this.armTimer(this.cfg.timeoutStartUSec, () => {
+      this.log.warn({ unit: this.unit.id }, 'reload timed out');
+      if (this.control) this.host.tracker.signal(this.control.identity, 9);
+      this.control = null;
+      this.unit.reloadResult = 'timeout';
+      this.enterRunning('success');
+    });
+    return true;
+  }
+
+  async kill(req: KillRequest): Promise<void> {
+    await this.host.scheduler.killForClient(req, this.targets());
+  }
+
+  resetFailed(): void {
+    this.startTimes = [];
+    if (this.state === 'failed') {
+      this.unit.result = 'success';
+      this.setState('dead');
+    } else {
+      this.unit.result = 'success';
+      this.unit.changed();
+    }
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  private enterStartPre(): void {
+    if (this.cfg.exec.ExecStartPre.length === 0) return this.enterStart();
+    this.runControl('ExecStartPre');
+    this.setState('start-pre');
+    this.armTimer(this.cfg.timeoutStartUSec, () => this.startTimeout());
+  }
+
+  private startTimeout(): void {
+    this.log.warn({ unit: this.unit.id, state: this.state }, 'start operation timed out, terminating');
+    void this.enterSignal('stop-sigterm', 'timeout');
+  }
+
+  private enterStart(): void {
+    const s = this.cfg;
+    if (s.exec.ExecStart.length === 0) {
+      // a oneshot without ExecStart= (only ExecStop=, say) is started at once
+      this.enterStartPost();
+      return;
+    }
+    if (s.type === 'forking') {
+      this.runControl('ExecStart');
+      this.setState('start');
+      this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
+      return;
+    }
+    this.runMain(0);
+    if (s.type === 'oneshot') {
+      this.setState('start');
+      this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
+      return;
+    }
+    // simple, exec, idle, notify and dbus: running once the process is there
+    this.enterStartPost();
+  }
+
+  private enterStartPost(): void {
+    if (this.cfg.exec.ExecStartPost.length === 0) return this.enterRunning('success');
+    this.runControl('ExecStartPost');
+    this.setState('start-post');
+    this.armTimer(this.cfg.timeoutStartUSec, () => this.startTimeout());
+  }
+
+  private enterRunning(f: ServiceResult): void {
+    this.setResult(f);
+    this.control = null;
+    if (this.unit.result !== 'success') {
+      void this.enterSignal('stop-sigterm', f);
+    } else if (this.serviceGood()) {
+      this.setState('running');
+    } else if (this.cfg.remainAfterExit) {
+      this.setState('exited');
+    } else {
+      this.enterStop('success');
+    }
+  }
+
+  /** service_good(): a main process runs, or (main unknown) the group still has processes. */
+  private serviceGood(): boolean {
+    if (this.main || this.alienMain) return true;
+    if (!this.mainKnown && this.group && !this.host.tracker.isEmpty(this.group)) return true;
+    if (this.cfg.exitType === 'cgroup' && this.group && !this.host.tracker.isEmpty(this.group)) return true;
+    return false;
+  }
+
+  /** After a forking ExecStart: the PID file names the main process, else guess it. */
+  private findMainAfterFork(): boolean {
+    const pidFile = this.cfg.pidFile;
+    if (pidFile) return this.loadPidFile();
+    if (!this.cfg.guessMainPID || !this.group) return true;
+    const members = this.host.tracker.pids(this.group).filter((p) => p !== this.control?.identity.pid);
+    const memberSet = new Set(members);
+    const tops = members.filter((pid) => !memberSet.has(parentOf(pid)));
+    if (tops.length === 1) this.adoptMain(tops[0]!);
+    return true;
+  }
+
+  private loadPidFile(): boolean {
+    let pid: number;
+    try {
+      pid = Number.parseInt(readFileSync(this.cfg.pidFile, 'utf8').trim(), 10);
+    } catch {
+      return false;
+    }
+    if (!Number.isInteger(pid) || pid <= 1) return false;
+    return this.adoptMain(pid);
+  }
+
+  private adoptMain(pid: number): boolean {
+    const identity = this.host.tracker.identify(pid);
+    if (!identity) return false;
+    this.alienMain = identity;
+    this.mainKnown = true;
+    this.unit.execMain = { pid, start: now(), exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
+    this.log.info({ unit: this.unit.id, pid }, 'main process found');
+    const token = ++this.tokens;
+    this.main = { identity, kind: 'ExecStart', index: 0, token };
+    void this.host.tracker.watchExit(identity).then((info) => this.onExit('main', token, info ?? { code: CLD_EXITED, status: 0 }));
+    this.watchGroupEmpty();
+    return true;
+  }
+
+  private clearPidFileWait(): void {
+    if (this.pidFileWait) clearInterval(this.pidFileWait);
+    this.pidFileWait = null;
+  }
+
+  /** The PID file is not there yet: wait for it while the group has processes (start timeout applies). */
+  private demandPidFile(then: () => void, onFailure: () => void): void {
+    this.clearPidFileWait();
+    this.pidFileWait = setInterval(() => {
+      if (this.loadPidFile()) {
+        this.clearPidFileWait();
+        then();
+      } else if (!this.group || this.host.tracker.isEmpty(this.group)) {
+        this.clearPidFileWait();
+        onFailure();
+      }
+    }, 20);
+  }
+
+  // ---- exits --------------------------------------------------------------------------------
+
+  private onMainExit(info: ExitInfo): void {
+    const s = this.cfg;
+    const main = this.main!;
+    this.main = null;
+    this.alienMain = null;
+    this.unit.execMain = { ...this.unit.execMain, exit: now(), code: info.code, status: info.status };
+    const clean = isCleanExit(info, s.type === 'oneshot' ? 'command' : 'daemon', s.successExitStatus);
+    const f: ServiceResult = clean ? 'success' : failureResult(info);
+    this.log.info({ unit: this.unit.id, pid: main.identity.pid, code: exitCodeName(info.code), status: info.code === CLD_EXITED ? info.status : signalName(info.status), result: f }, 'main process exited');
+    this.unit.mainPID = 0;
+
+    // a oneshot runs its ExecStart= lines one after another
+    if (s.type === 'oneshot' && f === 'success' && this.state === 'start' && main.index + 1 < s.exec.ExecStart.length) {
+      this.runMain(main.index + 1);
+      this.unit.changed();
+      return;
+    }
+    switch (this.state) {
+      case 'start-post':
+      case 'reload':
+      case 'stop':
+        // wait for the control process; its exit decides
+        this.setResult(f);
+        this.unit.changed();
+        return;
+      case 'start':
+        if (s.type === 'oneshot') {
+          if (f === 'success') this.enterStartPost();
+          else void this.enterSignal('stop-sigterm', f);
+          return;
+        }
+        this.enterRunning(f);
+        return;
+      case 'running':
+        this.enterRunning(f);
+        return;
+      case 'stop-sigterm':
+      case 'stop-sigkill':
+        if (!this.controlGood) this.enterStopPost(f);
+        else this.setResult(f);
+        return;
+      case 'stop-post':
+        if (!this.controlGood) void this.enterSignal('final-sigterm', f);
+        return;
+      case 'final-sigterm':
+      case 'final-sigkill':
+        if (!this.controlGood) this.enterDead(f, true);
+        return;
+      default:
+        this.unit.changed();
+    }
+  }
+
+  private onControlExit(info: ExitInfo): void {
+    const control = this.control!;
+    const cmd = this.cfg.exec[control.kind][control.index]!;
+    this.control = null;
+    this.unit.controlPID = 0;
+    let f: ServiceResult = isCleanExit(info, 'command') ? 'success' : failureResult(info);
+    if (f !== 'success' && cmd.ignoreFailure) f = 'success';
+    this.log.info({ unit: this.unit.id, pid: control.identity.pid, command: control.kind, code: exitCodeName(info.code), status: info.code === CLD_EXITED ? info.status : signalName(info.status), result: f }, 'control process exited');
+
+    const list = this.cfg.exec[control.kind];
+    if (f === 'success' && control.index + 1 < list.length) {
+      this.runControl(control.kind, control.index + 1);
+      this.unit.controlPID = this.control!.identity.pid;
+      this.unit.changed();
+      return;
+    }
+    switch (this.state) {
+      case 'start-pre':
+        if (f === 'success') this.enterStart();
+        else void this.enterSignal('stop-sigterm', f);
+        return;
+      case 'start':
+        if (this.cfg.type !== 'forking') return;
+        if (f !== 'success') return void this.enterSignal('stop-sigterm', f);
+        if (this.cfg.pidFile && !this.loadPidFile()) {
+          if (this.cfg.exec.ExecStartPost.length > 0) return this.enterStartPost();
+          return this.demandPidFile(
+            () => this.enterStartPost(),
+            () => void this.enterSignal('stop-sigterm', 'protocol'),
+          );
+        }
+        if (!this.cfg.pidFile) this.findMainAfterFork();
+        this.enterStartPost();
+        return;
+      case 'start-post':
+        if (f !== 'success') return void this.enterSignal('stop-sigterm', f);
+        if (this.cfg.pidFile && !this.main && !this.loadPidFile()) {
+          return this.demandPidFile(
+            () => this.enterRunning('success'),
+            () => this.enterStop('protocol'),
+          );
+        }
+        if (!this.cfg.pidFile && this.cfg.type === 'forking' && !this.main) this.findMainAfterFork();
+        this.enterRunning('success');
+        return;
+      case 'reload':
+        this.unit.reloadResult = f;
+        if (f === 'success' && this.cfg.pidFile) this.loadPidFile();
+        this.enterRunning('success');
+        return;
+      case 'stop':
+        void this.enterSignal('stop-sigterm', f);
+        return;
+      case 'stop-sigterm':
+      case 'stop-sigkill':
+        if (!this.mainGood) this.enterStopPost(f);
+        else this.setResult(f);
+        return;
+      case 'stop-post':
+        if (!this.mainGood) void this.enterSignal('final-sigterm', f);
+        return;
+      case 'final-sigterm':
+      case 'final-sigkill':
+        if (!this.mainGood) this.enterDead(f, true);
+        return;
+      default:
+        this.unit.changed();
+    }
+  }
+
+  private onGroupEmpty(): void {
+    if (!this.group || !this.host.tracker.isEmpty(this.group)) return this.watchGroupEmpty();
+    switch (this.state) {
+      case 'running':
+        if (!this.main) this.enterRunning('success');
+        return;
+      case 'stop-sigterm':
+      case 'stop-sigkill':
+        if (!this.mainGood && !this.controlGood) this.enterStopPost('success');
+        return;
+      case 'stop-post':
+      case 'final-sigterm':
+      case 'final-sigkill':
+        if (!this.mainGood && !this.controlGood) this.enterDead('success', true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- stop ---------------------------------------------------------------------------------
+
+  private enterStop(f: ServiceResult): void {
+    this.setResult(f);
+    if (this.cfg.exec.ExecStop.length === 0) return void this.enterSignal('stop-sigterm', 'success');
+    this.runControl('ExecStop');
+    this.setState('stop');
+    this.armTimer(this.cfg.timeoutStopUSec, () => {
+      this.log.warn({ unit: this.unit.id }, 'stopping timed out, terminating');
+      void this.enterSignal('stop-sigterm', 'timeout');
+    });
+  }
+
+  private killOperation(state: ServiceState): KillOperation {
+    if (state === 'stop-sigkill' || state === 'final-sigkill') return 'kill';
+    if (state === 'stop-sigterm' && this.unit.job?.type === 'restart') return 'restart';
+    return 'terminate';
+  }
+
+  private async enterSignal(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
+    this.setResult(f);
+    const kill = this.cfg.kill;
+    // the state is entered before the signals go out, so exits they cause find it
+    this.setState(state);
+    const wait = await this.host.scheduler.killForStop(this.killOperation(state), kill, this.targets());
+    if (this.state !== state) return; // an exit already moved us on
+    if (wait) {
+      this.watchGroupEmpty();
+      this.armTimer(this.cfg.timeoutStopUSec, () => this.signalTimeout(state));
+      if ((state === 'stop-sigterm' || state === 'stop-sigkill') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
+        this.enterStopPost('success');
+      } else if ((state === 'final-sigterm' || state === 'final-sigkill') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
+        this.enterDead('success', true);
+      }
+      return;
+    }
+    if (state === 'stop-sigterm' && kill.sendSIGKILL) return this.enterSignal('stop-sigkill', 'success');
+    if (state === 'stop-sigterm' || state === 'stop-sigkill') return this.enterStopPost('success');
+    if (state === 'final-sigterm' && kill.sendSIGKILL) return this.enterSignal('final-sigkill', 'success');
+    this.enterDead('success', true);
+  }
+
+  private signalTimeout(state: ServiceState): void {
+    const kill = this.cfg.kill;
+    switch (state) {
+      case 'stop-sigterm':
+        if (kill.sendSIGKILL) {
+          this.log.warn({ unit: this.unit.id }, 'state stop-sigterm timed out, killing');
+          void this.enterSignal('stop-sigkill', 'timeout');
+        } else {
+          this.log.warn({ unit: this.unit.id }, 'state stop-sigterm timed out, skipping SIGKILL');
+          this.enterStopPost('timeout');
+        }
+        return;
+      case 'stop-sigkill':
+        this.log.warn({ unit: this.unit.id }, 'processes still around after SIGKILL, ignoring');
+        this.enterStopPost('timeout');
+        return;
+      case 'final-sigterm':
+        if (kill.sendSIGKILL) {
+          this.log.warn({ unit: this.unit.id }, 'state final-sigterm timed out, killing');
+          void this.enterSignal('final-sigkill', 'timeout');
+        } else {
+          this.log.warn({ unit: this.unit.id }, 'state final-sigterm timed out, skipping SIGKILL, entering failed mode');
+          this.enterDead('timeout', false);
+        }
+        return;
+      case 'final-sigkill':
+        this.log.warn({ unit: this.unit.id }, 'processes still around after final SIGKILL, entering failed mode');
+        this.enterDead('timeout', true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private enterStopPost(f: ServiceResult): void {
+    this.setResult(f);
+    this.control = null;
+    if (this.cfg.exec.ExecStopPost.length === 0) return void this.enterSignal('final-sigterm', 'success');
+    this.runControl('ExecStopPost');
+    this.setState('stop-post');
+    this.armTimer(this.cfg.timeoutStopUSec, () => {
+      this.log.warn({ unit: this.unit.id }, 'stop-post timed out, terminating');
+      void this.enterSignal('final-sigterm', 'timeout');
+    });
+  }
+
+  private enterDead(f: ServiceResult, allowRestart: boolean): void {
+    this.setResult(f);
+    this.control = null;
+    this.main = null;
+    this.alienMain = null;
+    const result = this.unit.result;
+    const restart = allowRestart && !this.forbidRestart && this.shallRestart(result);
+    if (this.group && this.host.tracker.remove(this.group)) {
+      this.group = null;
+      this.unit.controlGroup = '';
+    }
+    this.emptyWatchToken++;
+    if (this.cfg.pidFile) rmSync(this.cfg.pidFile, { force: true });
+    this.setState(result === 'success' ? 'dead' : 'failed');
+    this.forbidRestart = false;
+    if (restart) {
+      this.setState('auto-restart');
+      this.armTimer(this.cfg.restartUSec, () => {
+        this.unit.nRestarts++;
+        this.log.info({ unit: this.unit.id, restarts: this.unit.nRestarts }, 'scheduled restart');
+        this.host.requestAutoRestart(this.unit);
+      });
+    }
+  }
+
+  /** Restart= for a result, with RestartPreventExitStatus=/RestartForceExitStatus=. */
+  private shallRestart(result: string): boolean {
+    const s = this.cfg;
+    const m = this.unit.execMain;
+    const matches = (set: { statuses: number[]; signals: number[] }) =>
+      m.code === CLD_EXITED ? set.statuses.includes(m.status) : m.code !== 0 && set.signals.includes(m.status);
+    if (m.code !== 0 && matches(s.restartPreventExitStatus)) return false;
+    if (m.code !== 0 && matches(s.restartForceExitStatus)) return true;
+    switch (s.restart) {
+      case 'always':
+        return true;
+      case 'on-success':
+        return result === 'success';
+      case 'on-failure':
+        return result !== 'success';
+      case 'on-abnormal':
+        return ['signal', 'core-dump', 'timeout', 'watchdog'].includes(result);
+      case 'on-abort':
+        return ['signal', 'core-dump'].includes(result);
+      case 'on-watchdog':
+        return result === 'watchdog';
+      default:
+        return false;
+    }
+  }
+
+  /** The stop that unitd's own shutdown asks for: the same pipeline, no restart. */
+  isInactive(): boolean {
+    return this.state === 'dead' || this.state === 'failed';
+  }
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[1]);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,216 @@
+// The signal scheduler: who gets which signal, for a unit's stop (systemd's unit_kill_context:
+// KillMode, KillSignal + SIGCONT, SendSIGHUP) and for a client's kill request (exactly the asked
+// signal, no SIGCONT, KillMode not consulted). A signal to a group goes out while the group is
+// frozen, so nothing forks out of the walk or acts half-way; SIGKILL to a whole group uses
+// cgroup.kill. Knows nothing of D-Bus.
+import type { Logger } from 'pino';
+import type { KillContext } from '../units/types.js';
+import { signalName } from '../units/values.js';
+import type { ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
+import { SIGCONT, SIGHUP, SIGKILL } from './signal-numbers.js';
+import { KillRequestError, NO_SUCH_PROCESS, type KillRequest } from './kill-request.js';
+import { readFileSync } from 'node:fs';
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return 'n/a';
+  }
+}
+
+const ERRNO_ERRORS: Record<string, [string, string]> = {
+  ESRCH: ['org.freedesktop.DBus.Error.UnixProcessIdUnknown', 'No such process'],
+  EPERM: ['org.freedesktop.DBus.Error.AccessDenied', 'Operation not permitted'],
+  EINVAL: ['org.freedesktop.DBus.Error.InvalidArgs', 'Invalid argument'],
+};
+
+export type KillOperation = 'terminate' | 'restart' | 'kill' | 'watchdog';
+
+export interface KillTargets {
+  unitId: string;
+  main: ProcessIdentity | null;
+  control: ProcessIdentity | null;
+  /** the unit's process group, null when it has none (never started, or removed) */
+  group: ProcessGroup | null;
+}
+
+export function signalFor(op: KillOperation, kill: KillContext): number {
+  switch (op) {
+    case 'terminate':
+      return kill.killSignal;
+    case 'restart':
+      return kill.restartKillSignal || kill.killSignal;
+    case 'kill':
+      return kill.finalKillSignal;
+    case 'watchdog':
+      return kill.watchdogSignal;
+  }
+}
+
+/** One failed send, for the caller's error reply. */
+export class SignalSendError extends Error {
+  constructor(
+    readonly target: 'main' | 'control' | 'group',
+    readonly errno: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class SignalScheduler {
+  constructor(
+    private readonly tracker: ProcessTracker,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Runs fn while the group is frozen (if the kernel can freeze it and nobody froze it before us),
+   * thawing in `finally`. Returns fn's result.
+   */
+  private async frozen<T>(group: ProcessGroup | null, fn: () => T): Promise<T> {
+    if (!group || !this.tracker.canFreeze || this.tracker.isFrozen(group) || this.tracker.isEmpty(group)) return fn();
+    await this.tracker.freeze(group);
+    try {
+      return fn();
+    } finally {
+      await this.tracker.thaw(group);
+    }
+  }
+
+  /**
+   * Signals every process of the group not in `exclude`, re-reading the member list until a pass
+   * finds nobody new (the freezer makes one pass enough; without it, forks during the walk are
+   * caught by the next pass). Returns the PIDs signalled.
+   */
+  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean): number[] {
+    const seen = new Set(exclude);
+    seen.add(process.pid);
+    const sent: number[] = [];
+    for (;;) {
+      let fresh = 0;
+      for (const pid of this.tracker.pids(group)) {
+        if (seen.has(pid)) continue;
+        seen.add(pid);
+        fresh++;
+        const identity = this.tracker.identify(pid);
+        if (!identity) continue;
+        try {
+          if (this.tracker.signal(identity, signal)) {
+            sent.push(pid);
+            if (alsoCont && signal !== SIGCONT && signal !== SIGKILL) this.tracker.signal(identity, SIGCONT);
+          }
+        } catch {
+          // a member that cannot be signalled is skipped, as cg_kill does
+        }
+      }
+      if (fresh === 0) return sent;
+    }
+  }
+
+  private sendWithCont(p: ProcessIdentity, signal: number): boolean {
+    let ok = false;
+    try {
+      ok = this.tracker.signal(p, signal);
+      if (ok && signal !== SIGCONT && signal !== SIGKILL) this.tracker.signal(p, SIGCONT);
+    } catch {
+      ok = false;
+    }
+    return ok;
+  }
+
+  /**
+   * The stop path (systemd's unit_kill_context). Returns true when something was signalled that
+   * is worth waiting for (a main or control process, or members left in the group).
+   */
+  async killForStop(op: KillOperation, kill: KillContext, t: KillTargets): Promise<boolean> {
+    if (kill.killMode === 'none') return false;
+    const signal = signalFor(op, kill);
+    const hup = kill.sendSIGHUP && op === 'terminate' && signal !== SIGHUP;
+    const wholeGroup = kill.killMode === 'control-group' || (kill.killMode === 'mixed' && op === 'kill');
+    let wait = false;
+    let count = 0;
+
+    if (t.group && this.tracker.isFrozen(t.group)) await this.tracker.thaw(t.group);
+
+    if (wholeGroup && t.group && signal === SIGKILL && this.tracker.canKillGroup) {
+      // one write kills every member, and every fork racing with it
+      const members = this.tracker.pids(t.group).length;
+      this.tracker.killGroup(t.group);
+      for (const p of [t.main, t.control]) if (p && this.sendWithCont(p, signal)) wait = true;
+      count = members;
+      if (members > 0) wait = true;
+    } else {
+      await this.frozen(wholeGroup ? t.group : null, () => {
+        for (const p of [t.control, t.main]) {
+          if (!p) continue;
+          if (this.sendWithCont(p, signal)) {
+            count++;
+            wait = true;
+            if (hup) this.sendWithCont(p, SIGHUP);
+          }
+        }
+        if (wholeGroup && t.group) {
+          const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+          const sent = this.signalMembers(t.group, signal, exclude, true);
+          count += sent.length;
+          if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, exclude, false);
+        }
+      });
+      if (wholeGroup && t.group && !this.tracker.isEmpty(t.group)) wait = true;
+    }
+    if (count > 0) this.log.info({ unit: t.unitId, signal: signalName(signal), op, killMode: kill.killMode, processes: count, sighup: hup }, 'signal sent');
+    return wait;
+  }
+
+  /**
+   * A client's kill request: exactly the asked signal to whom was asked, no SIGCONT, no SIGHUP,
+   * no escalation; KillMode is not consulted. Throws KillRequestError as systemd answers.
+   */
+  async killForClient(req: KillRequest, t: KillTargets): Promise<void> {
+    if (req.whom === 'main' && !t.main) throw new KillRequestError(NO_SUCH_PROCESS, 'No main process to kill');
+    if (req.whom === 'control' && !t.control) throw new KillRequestError(NO_SUCH_PROCESS, 'No control process to kill');
+    let killed = false;
+    let failure: KillRequestError | null = null;
+    let count = 0;
+    const name = signalName(req.signal);
+
+    const sendOne = (p: ProcessIdentity, label: 'main' | 'control'): void => {
+      const comm = commOf(p.pid);
+      let errno = 'ESRCH';
+      try {
+        const ok = req.value !== null ? this.tracker.queueSignal(p, req.signal, req.value) : this.tracker.signal(p, req.signal);
+        if (ok) {
+          killed = true;
+          count++;
+          return;
+        }
+      } catch (err) {
+        errno = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      }
+      const [errorName, text] = ERRNO_ERRORS[errno] ?? [`org.freedesktop.DBus.Error.Failed`, errno];
+      failure ??= new KillRequestError(errorName, `Failed to send signal ${name} to ${label} process ${p.pid} (${comm}): ${text}`);
+    };
+
+    const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
+    await this.frozen(walkGroup && !(req.signal === SIGKILL && this.tracker.canKillGroup) ? t.group : null, () => {
+      if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
+      if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
+      if (walkGroup && t.group) {
+        if (req.signal === SIGKILL && this.tracker.canKillGroup) {
+          count += this.tracker.pids(t.group).length;
+          this.tracker.killGroup(t.group);
+        } else {
+          const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+          count += this.signalMembers(t.group, req.signal, exclude, false).length;
+        }
+        // an existing group counts as killed even when empty, as in systemd
+        killed = true;
+      }
+    });
+    this.log.info({ unit: t.unitId, signal: name, whom: req.whom, value: req.value ?? undefined, processes: count }, 'signal sent on client request');
+    if (failure) throw failure;
+    if (req.failIfNothing && !killed) throw new KillRequestError(NO_SUCH_PROCESS, 'No matching processes to kill');
+  }
+}
