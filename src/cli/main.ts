@@ -23,21 +23,13 @@ async function main(): Promise<void> {
   // the daemon never dies of a stray promise: it logs and goes on
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
-  let daemon;
-  try {
-    daemon = await runDaemon(opts, log);
-  } catch (err) {
-    log.fatal({ err }, 'cannot start');
-    log.flush();
-    process.exitCode = 1;
-    return;
-  }
-  const varName = opts.scope === 'system' ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS';
-  process.stderr.write(`unitd is ready. Reach it with:\n  export ${varName}=${daemon.busAddress}\n`);
-
+  // signal handlers first: a SIGTERM that arrives while starting up stops unitd once it is up
+  let daemon: Awaited<ReturnType<typeof runDaemon>> | null = null;
+  let stopRequested: string | null = null;
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    stopRequested ??= signal;
+    if (stopping || !daemon) return;
     stopping = true;
     log.info({ signal }, 'stopping');
     void daemon.stop().then(() => {
@@ -48,6 +40,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    daemon = await runDaemon(opts, log);
+  } catch (err) {
+    log.fatal({ err }, 'cannot start');
+    log.flush();
+    process.exit(1);
+  }
+  const varName = opts.scope === 'system' ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS';
+  process.stderr.write(`unitd is ready. Reach it with:\n  export ${varName}=${daemon.busAddress}\n`);
+  if (stopRequested) stop(stopRequested);
 }
 
 void main();

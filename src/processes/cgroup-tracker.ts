@@ -144,10 +144,16 @@ export class CgroupTracker implements ProcessTracker {
       let watcher: fs.FSWatcher;
       try {
         watcher = fs.watch(path.join(dir, 'cgroup.events'), { persistent: true });
-      } catch {
-        // the cgroup is gone: tell the listener once, asynchronously
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          // the cgroup is gone: tell the listener once, asynchronously
+          queueMicrotask(listener);
+          return () => {};
+        }
+        // no inotify watch available (ENOSPC/EMFILE: watch limits): degrade to polling this file
+        const timer = setInterval(listener, 50);
         queueMicrotask(listener);
-        return () => {};
+        return () => clearInterval(timer);
       }
       const entry: EventsWatch = { watcher, listeners: new Set() };
       const fire = (): void => {

@@ -41,3 +41,6 @@ export { CgroupTracker } from './cgroup-tracker.js';
 export { ProcTracker } from './proc-tracker.js';
 export { reaper } from './reaper.js';
 export { spawnRegistered, isLibuvOwned } from './spawn-registry.js';
+/** the cgroup v2 path of any PID (GetUnitProcesses' first field), null when unknown */
+export { cgroupOfPid } from './cgroup-fs.js';
+export { identify } from './proc-stat.js';

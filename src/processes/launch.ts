@@ -128,6 +128,9 @@ function finalCommand(req: SpawnRequest): string[] {
   return cmd;
 }
 
+/** longer lines are cut into pieces of this size (journald's LineMax default is 48K) */
+const LINE_MAX = 48 * 1024;
+
 function lineSplitter(emit: (line: string) => void): { push(s: string): void; end(): void } {
   let buf = '';
   return {
@@ -137,6 +140,10 @@ function lineSplitter(emit: (line: string) => void): { push(s: string): void; en
       while ((nl = buf.indexOf('\n')) >= 0) {
         emit(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
+      }
+      while (buf.length >= LINE_MAX) {
+        emit(buf.slice(0, LINE_MAX));
+        buf = buf.slice(LINE_MAX);
       }
     },
     end() {

@@ -86,6 +86,7 @@ function load(): Native | null {
     return null;
   }
   const prctl = libc.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
+  const prctlPtr = libc.func('prctl', 'int', ['int', 'void *', 'unsigned long', 'unsigned long', 'unsigned long']);
   const syscall = libc.func('long syscall(long, ...)');
   const waitpid = libc.func('int waitpid(int, _Out_ int *, int)');
   const poll = libc.func('int poll(void *, unsigned long, int)');
@@ -103,8 +104,7 @@ function load(): Native | null {
     },
     isChildSubreaper() {
       const out = Buffer.alloc(4);
-      const getPrctl = libc.func('int prctl(int, void *, unsigned long, unsigned long, unsigned long)');
-      if (getPrctl(PR_GET_CHILD_SUBREAPER, out, 0, 0, 0) !== 0) throw errnoError('prctl', errno());
+      if (prctlPtr(PR_GET_CHILD_SUBREAPER, out, 0, 0, 0) !== 0) throw errnoError('prctl', errno());
       return out.readInt32LE(0) !== 0;
     },
     pidfdOpen(pid) {

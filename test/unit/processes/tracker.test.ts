@@ -11,6 +11,7 @@ import { CgroupTracker } from '../../../src/processes/cgroup-tracker.js';
 import { locateWritableCgroup2 } from '../../../src/processes/cgroup-fs.js';
 import { reaper } from '../../../src/processes/reaper.js';
 import { readStat } from '../../../src/processes/proc-stat.js';
+import { getNative } from '../../../src/processes/native.js';
 import type { ProcessGroup, ProcessTracker, SpawnRequest } from '../../../src/processes/types.js';
 
 const ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -76,6 +77,18 @@ describe.each(kinds)('%s tracker', (kind) => {
 
   it('makes this process a child subreaper', () => {
     expect(reaper.isSubreaper()).toBe(true);
+    expect(getNative()?.isChildSubreaper()).toBe(true);
+  });
+
+  it('splits output into lines and cuts very long ones', async () => {
+    const g = newGroup();
+    const lines: string[] = [];
+    const p = tracker.spawn(g, sh('printf "a\\nb\\n\\nc"; head -c 100000 /dev/zero | tr "\\0" x', { onOutput: (_s, l) => lines.push(l) }));
+    await p.exited;
+    await waitFor(() => lines.join('').length === 3 + 100000);
+    expect(lines.slice(0, 3)).toEqual(['a', 'b', '']);
+    expect(lines.slice(3).map((l) => l.length)).toEqual([49152, 49152, 1697]);
+    expect(lines[3]!.startsWith('cx')).toBe(true);
   });
 
   it('finds every process of a double-forking, setsid-ing tree, and whenEmpty resolves after the kill', async () => {
