@@ -14,6 +14,7 @@ import { unitSearchPath } from './units/search-path.js';
 import { UnitStore } from './units/unit-loader.js';
 import { isValidUnitName } from './units/unit-name.js';
 import { createProcessTracker } from './processes/index.js';
+import { becomeSystemManager } from './system-manager.js';
 
 export const BUS_NAME = 'org.freedesktop.systemd1';
 
@@ -66,6 +67,9 @@ async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus
 }
 
 export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaemon> {
+  // --system-manager: refused (throws) unless PID 1 or in a container; creates /run/systemd/system
+  const systemManager = opts.systemManager ? becomeSystemManager() : null;
+  if (systemManager) log.info({ ground: systemManager.ground, created: systemManager.created }, 'acting as the system manager');
   const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
   const store = new UnitStore({ scope: opts.scope, searchPath });
   const tracker = createProcessTracker({ force: opts.tracker === 'auto' ? undefined : opts.tracker });
@@ -95,6 +99,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
   if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
     bus.disconnect();
     await embedded?.stop();
+    systemManager?.release();
     throw new Error(`${BUS_NAME} is already owned on ${address}`);
   }
   log.info({ busAddress: address, embedded: embedded !== null, scope: opts.scope, units: manager.units.units().length, unitPath: searchPath }, 'ready');
@@ -111,6 +116,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
       }
       bus.disconnect();
       await embedded?.stop();
+      systemManager?.release();
     },
   };
 }

@@ -10,7 +10,7 @@ import { ServiceDriver } from './services/service-driver.js';
 import type { KillRequest } from './signals/kill-request.js';
 import { SignalScheduler } from './signals/signal-scheduler.js';
 import { now, NO_TIMESTAMP, type DualTimestamp } from './util/clock.js';
-import { UnitRegistry, type UnitSource } from './units/unit-registry.js';
+import { ROOT_SLICE, UnitRegistry, type UnitSource } from './units/unit-registry.js';
 import type { Unit } from './units/unit.js';
 import { USEC_INFINITY } from './units/types.js';
 
@@ -101,11 +101,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   /** A unit with processes left (KillMode=process leftovers) stays loaded, as in systemd. */
   private keepsUnit(unit: Unit): boolean {
+    if (unit.id === ROOT_SLICE) return true;
     return unit.controlGroup !== '' || unit.mainPID !== 0 || unit.controlPID !== 0;
   }
 
   /** Loads the units of the search path; the manager is running from here on. */
   start(): void {
+    const root = this.units.load(ROOT_SLICE);
+    this.units.pin(root);
+    if (!root.config.unit.description) root.config.unit.description = 'Root Slice';
+    root.controlGroup = this.tracker.rootPath;
+    root.setState('active', 'active');
     this.units.loadAll();
     this.finishTimestamp = now();
   }
@@ -159,6 +165,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   }
 
   processesOf(unit: Unit): UnitProcess[] {
+    if (unit.id === ROOT_SLICE) return this.units.units().filter((u) => u !== unit).flatMap((u) => this.processesOf(u));
     const seen = new Set<number>();
     const out: UnitProcess[] = [];
     const add = (pid: number): void => {
@@ -168,7 +175,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
       if (command === '') return;
       out.push({ cgroup: cgroupOf(pid) || unit.controlGroup, pid, command });
     };
-    if (unit.controlGroup) {
+    if (unit.controlGroup && unit.config.service) {
       const group = this.tracker.group(unit.id);
       for (const pid of this.tracker.pids(group).sort((a, b) => a - b)) add(pid);
     }

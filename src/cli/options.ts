@@ -1,5 +1,6 @@
 // unitd's command line: unitd [--system | --user] [--bus-address ADDR] [--unit-path DIR]...
 //                              [--runtime-dir DIR] [--log-level LEVEL] [--tracker KIND]
+//                              [--system-manager]
 import type { Level } from 'pino';
 
 export interface Options {
@@ -10,13 +11,15 @@ export interface Options {
   logLevel: Level | 'silent';
   /** process tracker: auto (cgroup v2 where writable, else /proc), cgroup2, or proc */
   tracker: 'auto' | 'cgroup2' | 'proc';
+  /** unitd is this system's service manager: creates /run/systemd/system (PID 1 or containers only) */
+  systemManager: boolean;
   help: boolean;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--unit-path DIR]...
-             [--runtime-dir DIR] [--log-level LEVEL]
+             [--runtime-dir DIR] [--log-level LEVEL] [--tracker KIND] [--system-manager]
 
   --system            serve on the system bus (default): $DBUS_SYSTEM_BUS_ADDRESS or
                       unix:path=/run/dbus/system_bus_socket
@@ -29,6 +32,9 @@ export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--u
   --log-level LEVEL   fatal, error, warn, info (default), debug, trace or silent
   --tracker KIND      how unit processes are tracked: auto (default: cgroup v2 where writable,
                       else /proc), cgroup2, or proc ($UNITD_TRACKER sets the default)
+  --system-manager    unitd is this system's service manager (a container's PID 1): creates
+                      /run/systemd/system so the plain systemctl talks to it. Refused unless
+                      unitd is PID 1 or runs in a container; not with --user
 
 When no --bus-address is given and that bus does not answer, unitd starts its own dbus-daemon
 and prints the export line that points clients at it.`;
@@ -36,7 +42,7 @@ and prints the export line that points clients at it.`;
 export class UsageError extends Error {}
 
 export function parseOptions(argv: string[]): Options {
-  const opts: Options = { scope: 'system', busAddress: null, unitPath: [], runtimeDir: null, logLevel: 'info', tracker: 'auto', help: false };
+  const opts: Options = { scope: 'system', busAddress: null, unitPath: [], runtimeDir: null, logLevel: 'info', tracker: 'auto', systemManager: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -75,6 +81,9 @@ export function parseOptions(argv: string[]): Options {
         opts.tracker = kind;
         break;
       }
+      case '--system-manager':
+        opts.systemManager = true;
+        break;
       case '-h':
       case '--help':
         opts.help = true;
@@ -83,5 +92,6 @@ export function parseOptions(argv: string[]): Options {
         throw new UsageError(`unknown argument ${arg}`);
     }
   }
+  if (opts.systemManager && opts.scope !== 'system') throw new UsageError('--system-manager cannot be combined with --user');
   return opts;
 }

@@ -17,6 +17,7 @@ import { buildUnitFileMap, findFragment, isMaskFile, unitFileNames, type UnitFil
 import { findDependencyLinks, findDropInPaths } from './dropins.js';
 import { buildEnablementIndex, unitFileState, type EnablementIndex } from './unit-file-state.js';
 import { unitSearchPath, type Environment, type UnitScope } from './search-path.js';
+import { bootUnitNames } from './boot-units.js';
 import {
   defaultSpecifierContext,
   expandSpecifiers,
@@ -59,6 +60,11 @@ export class UnitStore implements UnitSource {
     if (!isValidUnitName(name, { plain: true, instance: true })) throw new InvalidUnitNameError(name);
     const manager = this.scope === 'user' ? { userHome: this.specifierBase.user.home } : {};
     return new UnitLoad(name, this.fileMap(), this.specifierBase, manager).run();
+  }
+
+  /** The units a boot would pull in (see boot-units.ts). */
+  bootUnits(): string[] {
+    return bootUnitNames(this.searchPath, this.scope);
   }
 
   /** Every unit file name in the search path (templates and aliases included), sorted. */

@@ -12,11 +12,14 @@ export interface UnitSource {
   load(name: string): LoadedUnit;
   /** names of every unit file in the search path (templates excluded by the registry) */
   list(): string[];
+  /** the units a boot would pull in (they stay loaded) */
+  bootUnits(): string[];
   /** forget cached files so the next load reads the disk again */
   invalidate(): void;
 }
 
-const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'linked', 'linked-runtime']);
+/** systemd's root slice, always loaded and active: the manager's whole subtree */
+export const ROOT_SLICE = '-.slice';
 
 export class InvalidUnitNameError extends Error {
   constructor(readonly unitName: string) {
@@ -45,14 +48,18 @@ export class UnitRegistry extends EventEmitter<UnitRegistryEvents> {
     super();
   }
 
-  /** Loads the enabled units of the search path (what a boot would pull in); others load on demand. */
+  /** Loads the units a boot would pull in and keeps them; others load on demand. */
   loadAll(): void {
-    for (const name of this.source.list()) {
-      if (/@\./.test(name)) continue;
-      const unit = this.load(name);
-      if (ENABLED_STATES.has(unit.config.unitFileState)) this.pinned.add(unit.id);
+    for (const name of this.source.bootUnits()) {
+      if (!this.isValidName(name)) continue;
+      this.pinned.add(this.load(name).id);
     }
     this.scheduleGc();
+  }
+
+  /** Keeps a unit loaded for good (the root slice). */
+  pin(unit: Unit): void {
+    this.pinned.add(unit.id);
   }
 
   get(name: string): Unit | undefined {
@@ -101,6 +108,7 @@ export class UnitRegistry extends EventEmitter<UnitRegistryEvents> {
       unit.reconfigure(this.source.load(unit.id));
       this.index(unit);
     }
+    for (const unit of this.units()) if (unit.id === ROOT_SLICE) this.pinned.add(unit.id);
     this.loadAll();
     this.scheduleGc();
   }

@@ -125,7 +125,8 @@ describe('busctl', () => {
     const byPattern = await busctl(bus.address, ['-j', 'call', DEST, ...MANAGER, 'ListUnitsByPatterns', 'asas', '0', '1', 'enabled-*']);
     expect((JSON.parse(byPattern.stdout) as { data: unknown[][][] }).data[0]!.map((r) => r[0])).toEqual(['enabled-demo.service']);
     const filtered = await busctl(bus.address, ['-j', 'call', DEST, ...MANAGER, 'ListUnitsFiltered', 'as', '1', 'active']);
-    expect((JSON.parse(filtered.stdout) as { data: unknown[][][] }).data[0]).toEqual([]);
+    // only the root slice is active: nothing was started
+    expect((JSON.parse(filtered.stdout) as { data: unknown[][][] }).data[0]!.map((r) => [r[0], r[1], r[3], r[4]])).toEqual([['-.slice', 'Root Slice', 'active', 'active']]);
   });
 
   it('GetAll("") is every interface of the object; an unknown interface is refused', async () => {

@@ -324,6 +324,8 @@ function run(argv: string[], env: Record<string, string>, opts: RunOptions = {})
       clearTimeout(timer);
       resolve({ code: timedOut ? 124 : (code ?? (signal ? 128 : 1)), stdout, stderr });
     });
+    // a command that exits before reading its stdin must not turn into an unhandled EPIPE
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -36,7 +36,7 @@ describe('interfaces/*.xml is served in full', () => {
   const manager = new Manager({
     scope: 'system',
     unitPath: ['/x'],
-    source: { load: (n) => loadedUnit(n), list: () => [], invalidate: () => {} },
+    source: { load: (n) => loadedUnit(n), list: () => [], bootUnits: () => [], invalidate: () => {} },
     isValidUnitName: () => true,
     tracker: createProcessTracker({ force: 'proc' }),
     log: createLogger('silent'),

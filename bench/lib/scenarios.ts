@@ -1,0 +1,396 @@
+// The six measurements. Each returns rows: a figure for unitd, its baseline from the same run
+// (the bus floor, or real systemd 252), the ratio and the target.
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import { Client, MANAGER_PATH } from './client.js';
+import { cgroupPids, cgroupPopulated, cpuMs, rssKiB, startUnitdTarget, type Target, type UnitdTarget } from './targets.js';
+import { BOMB_UNIT, KILL_UNIT, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
+import { now, round, sleep, summarize, type Summary } from './stats.js';
+
+export interface Row {
+  id: string;
+  what: string;
+  unit: string; // of the figures: ms, µs, calls/s, MiB, count
+  unitd: number;
+  baseline: number | null;
+  baselineName: string;
+  /** unitd / baseline */
+  ratio: number | null;
+  target: string;
+  pass: boolean | null;
+  detail?: Record<string, unknown>;
+}
+
+export interface Sizes {
+  full: boolean;
+  pingKillCalls: number;
+  stopSizes: number[];
+  stopReps: Record<number, number>;
+  escalationReps: number;
+  bombSize: number;
+  bombReps: number;
+  manyUnits: number;
+  startups: number;
+  listUnitsReps: number;
+  getAllReps: number;
+  throughputCalls: number;
+}
+
+export const SMALL: Sizes = {
+  full: false, pingKillCalls: 1000, stopSizes: [1, 100, 1000], stopReps: { 1: 5, 100: 3, 1000: 2 }, escalationReps: 2,
+  bombSize: 2000, bombReps: 1, manyUnits: 1000, startups: 2, listUnitsReps: 20, getAllReps: 50, throughputCalls: 10_000,
+};
+export const FULL: Sizes = {
+  full: true, pingKillCalls: 10_000, stopSizes: [1, 10, 100, 300, 1000], stopReps: { 1: 15, 10: 10, 100: 10, 300: 7, 1000: 7 }, escalationReps: 5,
+  bombSize: 2000, bombReps: 3, manyUnits: 1000, startups: 5, listUnitsReps: 200, getAllReps: 500, throughputCalls: 100_000,
+};
+
+const SERVICE = 'org.freedesktop.systemd1.Service';
+const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+
+function ratioRow(r: Omit<Row, 'ratio' | 'pass'>, limit: number | null): Row {
+  const ratio = r.baseline === null || r.baseline === 0 ? null : round(r.unitd / r.baseline, 3);
+  const pass = limit === null || ratio === null ? null : ratio <= limit;
+  return { ...r, unitd: round(r.unitd), baseline: r.baseline === null ? null : round(r.baseline), ratio, pass };
+}
+
+async function waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (!pred()) {
+    if (now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export interface Session {
+  target: Target;
+  client: Client;
+}
+
+export async function openSession(target: Target): Promise<Session> {
+  const client = await Client.connect(target.busAddress, now);
+  await client.subscribeJobs();
+  return { target, client };
+}
+
+/** starts a unit, waits until its cgroup holds n processes; returns the cgroup directory */
+async function startWithProcs(s: Session, unit: string, n: number): Promise<string> {
+  const { removed } = await s.client.job('StartUnit', unit);
+  if (removed.result !== 'done') throw new Error(`${s.target.name}: start ${unit}: ${removed.result}`);
+  const path = await s.client.unitPath(unit);
+  const cg = String(await s.client.getProperty(path, SERVICE, 'ControlGroup'));
+  if (!cg) throw new Error(`${s.target.name}: ${unit} has no ControlGroup`);
+  const dir = s.target.unitCgroupDir(cg);
+  await waitFor(() => cgroupPids(dir).length >= n, 60_000, `${n} processes in ${dir}`);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. KillUnit round trip vs Peer.Ping on the same connection
+
+export async function killVsPing(sessions: Session[], sizes: Sizes): Promise<Row[]> {
+  const result: Record<string, Record<string, Summary>> = {};
+  for (const s of sessions) {
+    await s.client.job('StartUnit', KILL_UNIT);
+    const ops: Record<string, () => Promise<unknown>> = {
+      ping: () => s.client.ping(),
+      killMain: () => s.client.manager('KillUnit', 'ssi', [KILL_UNIT, 'main', 18]),
+      killAll: () => s.client.manager('KillUnit', 'ssi', [KILL_UNIT, 'all', 18]),
+    };
+    const samples: Record<string, number[]> = { ping: [], killMain: [], killAll: [] };
+    for (let i = 0; i < 200; i++) for (const op of Object.values(ops)) await op(); // warm-up
+    const block = 50;
+    for (let done = 0; done < sizes.pingKillCalls; done += block) {
+      for (const [name, op] of Object.entries(ops)) {
+        for (let i = 0; i < block; i++) {
+          const t = now();
+          await op();
+          samples[name]!.push((now() - t) * 1000);
+        }
+      }
+    }
+    await s.client.job('StopUnit', KILL_UNIT);
+    result[s.target.name] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+  }
+  const u = result.unitd!;
+  const sd = result.systemd;
+  const rows: Row[] = [];
+  for (const [key, label] of [['killMain', 'KillUnit(main, SIGCONT)'], ['killAll', 'KillUnit(all, SIGCONT), 1 process']] as const) {
+    rows.push(ratioRow({
+      id: `1.${key}`, what: `${label} round trip vs Peer.Ping`, unit: 'µs', unitd: u[key]!.median, baseline: u.ping!.median,
+      baselineName: 'unitd Peer.Ping, same connection', target: '≤ 1.2×',
+      detail: { unitd: u, systemd: sd ?? null },
+    }, 1.2));
+    if (sd) {
+      rows.push(ratioRow({
+        id: `1.${key}.systemd`, what: `${label} round trip vs systemd 252`, unit: 'µs', unitd: u[key]!.median, baseline: sd[key]!.median,
+        baselineName: 'systemd 252 (same client, its own dbus-daemon)', target: 'context',
+      }, null));
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. StopUnit -> JobRemoved, N processes that die on SIGTERM
+
+export interface StopCurve {
+  sizes: number[];
+  series: Record<string, { n: number; median: number; min: number; max: number; samples: number[] }[]>;
+}
+
+async function stopOnce(s: Session, unit: string, n: number): Promise<{ ms: number; leftAtJobRemoved: number; result: string }> {
+  const dir = await startWithProcs(s, unit, n);
+  await sleep(50);
+  const { t0, removed } = await s.client.job('StopUnit', unit);
+  const left = cgroupPids(dir).length;
+  if (cgroupPopulated(dir)) await waitFor(() => !cgroupPopulated(dir), 30_000, `${dir} empty`);
+  return { ms: removed.at - t0, leftAtJobRemoved: left, result: removed.result };
+}
+
+export async function stopCurve(sessions: Session[], sizes: Sizes): Promise<{ rows: Row[]; curve: StopCurve }> {
+  const samples: Record<string, Record<number, number[]>> = {};
+  const anomalies: string[] = [];
+  for (const n of sizes.stopSizes) {
+    for (let rep = 0; rep < (sizes.stopReps[n] ?? 3); rep++) {
+      // alternate the order so drift hits both alike
+      const order = rep % 2 === 0 ? sessions : [...sessions].reverse();
+      for (const s of order) {
+        const r = await stopOnce(s, stopUnit(n), n);
+        if (r.result !== 'done' || r.leftAtJobRemoved > 0) anomalies.push(`${s.target.name} n=${n}: result ${r.result}, ${r.leftAtJobRemoved} left at JobRemoved`);
+        ((samples[s.target.name] ??= {})[n] ??= []).push(r.ms);
+      }
+    }
+    log(`stop ${n}: ${Object.entries(samples).map(([k, v]) => `${k} ${summarize(v[n]!).median.toFixed(1)} ms`).join(', ')}`);
+  }
+  const curve: StopCurve = { sizes: sizes.stopSizes, series: {} };
+  for (const [name, bySize] of Object.entries(samples)) {
+    curve.series[name] = sizes.stopSizes.map((n) => {
+      const sm = summarize(bySize[n]!);
+      return { n, median: round(sm.median), min: round(sm.min), max: round(sm.max), samples: bySize[n]!.map((x) => round(x)) };
+    });
+  }
+  const rows: Row[] = [];
+  const top = Math.max(...sizes.stopSizes);
+  for (const n of sizes.stopSizes.filter((x) => [1, 100, 1000].includes(x))) {
+    const u = summarize(samples.unitd![n]!);
+    const sd = samples.systemd ? summarize(samples.systemd[n]!) : null;
+    rows.push(ratioRow({
+      id: `2.stop${n}`, what: `StopUnit → JobRemoved, ${n} process${n > 1 ? 'es' : ''} (die on TERM)`, unit: 'ms', unitd: u.median,
+      baseline: sd?.median ?? null, baselineName: 'systemd 252 --user, same run', target: n === top ? '≤ 0.8× systemd' : 'context',
+      detail: { unitd: u, systemd: sd, anomalies: anomalies.filter((a) => a.includes(`n=${n}:`)) },
+    }, n === top ? 0.8 : null));
+  }
+  return { rows, curve };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. escalation: TERM ignored, TimeoutStopSec=1
+
+export async function escalation(sessions: Session[], sizes: Sizes): Promise<Row[]> {
+  const past: Record<string, number[]> = {};
+  for (let rep = 0; rep < sizes.escalationReps; rep++) {
+    for (const s of rep % 2 === 0 ? sessions : [...sessions].reverse()) {
+      const dir = await startWithProcs(s, STUBBORN_UNIT, 1);
+      await sleep(50);
+      const { t0, removed } = await s.client.job('StopUnit', STUBBORN_UNIT, 30_000);
+      (past[s.target.name] ??= []).push(removed.at - t0 - 1000);
+      if (cgroupPopulated(dir)) await waitFor(() => !cgroupPopulated(dir), 10_000, `${dir} empty`);
+    }
+  }
+  const u = summarize(past.unitd!);
+  const sd = past.systemd ? summarize(past.systemd) : null;
+  log(`escalation: unitd ${u.median.toFixed(1)} ms past the timeout${sd ? `, systemd ${sd.median.toFixed(1)} ms` : ''}`);
+  const row = ratioRow({
+    id: '3.escalation', what: 'TERM ignored, TimeoutStopSec=1: JobRemoved past the timeout', unit: 'ms', unitd: u.median,
+    baseline: sd?.median ?? null, baselineName: 'systemd 252 --user, same run', target: '≤ 50 ms',
+    detail: { unitd: u, systemd: sd, samples: past },
+  }, null);
+  row.pass = u.median <= 50;
+  return [row];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. bounded fork bomb: N processes, each re-forking (parent exits) about once a second
+
+export async function forkBomb(sessions: Session[], sizes: Sizes): Promise<Row[]> {
+  const res: Record<string, { jobMs: number[]; emptyMs: number[]; survivors: number[]; result: string[] }> = {};
+  for (let rep = 0; rep < sizes.bombReps; rep++) {
+    for (const s of rep % 2 === 0 ? sessions : [...sessions].reverse()) {
+      const r = (res[s.target.name] ??= { jobMs: [], emptyMs: [], survivors: [], result: [] });
+      const dir = await startWithProcs(s, BOMB_UNIT, sizes.bombSize);
+      await sleep(1500); // let it churn: every process has hopped at least once
+      let emptyAt = 0;
+      const check = (): void => {
+        if (!emptyAt && !cgroupPopulated(dir)) emptyAt = now();
+      };
+      let watcher: ReturnType<typeof watch> | null = null;
+      try {
+        watcher = watch(join(dir, 'cgroup.events'), check);
+        watcher.on('error', () => undefined);
+      } catch {
+        /* no inotify: the poll below */
+      }
+      const poll = setInterval(check, 5);
+      const { t0, removed } = await s.client.job('StopUnit', BOMB_UNIT, 60_000);
+      check();
+      await waitFor(() => emptyAt > 0, 30_000, `${dir} empty`).catch(() => undefined);
+      clearInterval(poll);
+      watcher?.close();
+      await sleep(1000);
+      const left = survivors();
+      r.jobMs.push(removed.at - t0);
+      r.emptyMs.push(emptyAt ? emptyAt - t0 : NaN);
+      r.survivors.push(left.length);
+      r.result.push(removed.result);
+      log(`fork bomb ${s.target.name}: JobRemoved ${(removed.at - t0).toFixed(1)} ms, empty ${(emptyAt - t0).toFixed(1)} ms, survivors ${left.length}`);
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  const u = res.unitd!;
+  const sd = res.systemd;
+  const rows: Row[] = [];
+  rows.push(ratioRow({
+    id: '4.bomb.empty', what: `fork bomb (${sizes.bombSize} processes, still forking): StopUnit → cgroup empty`, unit: 'ms',
+    unitd: summarize(u.emptyMs).median, baseline: sd ? summarize(sd.emptyMs).median : null, baselineName: 'systemd 252 --user, same run',
+    target: 'context', detail: { unitd: u, systemd: sd ?? null },
+  }, null));
+  rows.push(ratioRow({
+    id: '4.bomb.job', what: 'fork bomb: StopUnit → JobRemoved', unit: 'ms', unitd: summarize(u.jobMs).median,
+    baseline: sd ? summarize(sd.jobMs).median : null, baselineName: 'systemd 252 --user, same run', target: 'context',
+  }, null));
+  const surv = Math.max(...u.survivors);
+  rows.push({
+    id: '4.bomb.survivors', what: 'fork bomb: survivors 1 s after JobRemoved (max over runs)', unit: 'count', unitd: surv,
+    baseline: sd ? Math.max(...sd.survivors) : null, baselineName: 'systemd 252 --user, same run', ratio: null, target: '= 0', pass: surv === 0,
+  });
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. 1000 loaded units
+
+export async function manyUnits(sizes: Sizes, log_: (s: string) => void = log): Promise<Row[]> {
+  const dir = writeManyUnits(sizes.manyUnits);
+  const startup: number[] = [];
+  const rss: number[] = [];
+  let last: { t: UnitdTarget; c: Client } | null = null;
+  try {
+    for (let i = 0; i < sizes.startups; i++) {
+      const t = await startUnitdTarget({ unitDirs: [dir] });
+      startup.push(t.startupMs);
+      await sleep(300);
+      rss.push(rssKiB(t.pid) / 1024);
+      if (i < sizes.startups - 1) await t.stop();
+      else last = { t, c: await Client.connect(t.busAddress, now) };
+    }
+    const { t, c } = last!;
+    const [units] = await c.manager('ListUnits');
+    const loaded = (units as unknown[]).length;
+    if (loaded < sizes.manyUnits) throw new Error(`ListUnits lists ${loaded} units, expected ≥ ${sizes.manyUnits}`);
+    const path = await c.unitPath('many-0500.service');
+    const lat: Record<string, number[]> = { ping: [], list: [], getAll: [] };
+    for (let i = 0; i < 20; i++) {
+      await c.manager('ListUnits');
+      await c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
+    }
+    for (let i = 0; i < Math.max(sizes.listUnitsReps, sizes.getAllReps); i++) {
+      let t0 = now();
+      await c.ping();
+      lat.ping!.push(now() - t0);
+      if (i < sizes.listUnitsReps) {
+        t0 = now();
+        await c.manager('ListUnits');
+        lat.list!.push(now() - t0);
+      }
+      if (i < sizes.getAllReps) {
+        t0 = now();
+        await c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
+        lat.getAll!.push(now() - t0);
+      }
+    }
+    const rssAfter = rssKiB(t.pid) / 1024;
+    c.disconnect();
+    await t.stop();
+    const ping = summarize(lat.ping!).median;
+    const st = summarize(startup);
+    log_(`many units: start-up ${st.median.toFixed(0)} ms, RSS ${summarize(rss).median.toFixed(1)} MiB, ListUnits ${summarize(lat.list!).median.toFixed(2)} ms`);
+    const rows: Row[] = [
+      { id: '5.startup', what: `${sizes.manyUnits} enabled units: spawn → "ready"`, unit: 'ms', unitd: round(st.median), baseline: null, baselineName: '', ratio: null, target: '≤ 1000 ms', pass: st.median <= 1000, detail: { startup: st, loaded } },
+      { id: '5.rss', what: `${sizes.manyUnits} units: RSS after ready (after the queries)`, unit: 'MiB', unitd: round(summarize(rss).median, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: Math.max(summarize(rss).median, rssAfter) <= 150, detail: { rssAfterQueries: round(rssAfter, 1) } },
+      ratioRow({ id: '5.listunits', what: `ListUnits (${loaded} units) vs Peer.Ping`, unit: 'ms', unitd: summarize(lat.list!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: '≤ 50 ms', detail: { list: summarize(lat.list!), ping: summarize(lat.ping!) } }, null),
+      ratioRow({ id: '5.getall', what: 'GetAll("") on one unit vs Peer.Ping', unit: 'ms', unitd: summarize(lat.getAll!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: 'context', detail: { getAll: summarize(lat.getAll!) } }, null),
+    ];
+    rows[2]!.pass = rows[2]!.unitd <= 50;
+    return rows;
+  } finally {
+    await last?.t.stop();
+    const { rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. throughput: 64 calls in flight from 4 clients
+
+async function pipelined(clients: Client[], inFlightPerClient: number, total: number, op: (c: Client) => Promise<unknown>): Promise<{ perSec: number; errors: number; ms: number }> {
+  let issued = 0;
+  let errors = 0;
+  const t0 = now();
+  const worker = async (c: Client): Promise<void> => {
+    while (issued < total) {
+      issued++;
+      try {
+        await op(c);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (const c of clients) for (let i = 0; i < inFlightPerClient; i++) workers.push(worker(c));
+  await Promise.all(workers);
+  const ms = now() - t0;
+  return { perSec: (total / ms) * 1000, errors, ms };
+}
+
+export async function throughput(unitd: UnitdTarget, sizes: Sizes): Promise<Row[]> {
+  const clients = await Promise.all([0, 1, 2, 3].map(() => Client.connect(unitd.busAddress, now)));
+  try {
+    await clients[0]!.job('StartUnit', KILL_UNIT);
+    const kill = (c: Client): Promise<unknown> => c.manager('KillUnit', 'ssi', [KILL_UNIT, 'main', 18]);
+    await pipelined(clients, 16, 5000, kill); // warm-up
+    await pipelined(clients, 16, 5000, (c) => c.ping());
+    const rss0 = rssKiB(unitd.pid) / 1024;
+    const cpu0 = cpuMs(unitd.pid);
+    const ping = await pipelined(clients, 16, sizes.throughputCalls, (c) => c.ping());
+    const cpu1 = cpuMs(unitd.pid);
+    const k = await pipelined(clients, 16, sizes.throughputCalls, kill);
+    const cpu2 = cpuMs(unitd.pid);
+    const rss1 = rssKiB(unitd.pid) / 1024;
+    const k2 = await pipelined(clients, 16, sizes.throughputCalls, kill);
+    const rss2 = rssKiB(unitd.pid) / 1024;
+    await clients[0]!.job('StopUnit', KILL_UNIT);
+    log(`throughput: KillUnit ${k.perSec.toFixed(0)}/s (${k.errors} errors), Ping ${ping.perSec.toFixed(0)}/s, RSS ${rss0.toFixed(1)} → ${rss1.toFixed(1)} → ${rss2.toFixed(1)} MiB`);
+    const row = ratioRow({
+      id: '6.throughput', what: 'KillUnit calls/s, 64 in flight from 4 clients, vs Peer.Ping the same way', unit: 'calls/s', unitd: k.perSec,
+      baseline: ping.perSec, baselineName: 'unitd Peer.Ping, same clients', target: '≥ 10000/s, 0 errors',
+      detail: { kill: k, kill2: k2, ping, unitdCpuMsPerCall: { ping: (cpu1 - cpu0) / sizes.throughputCalls, kill: (cpu2 - cpu1) / sizes.throughputCalls } },
+    }, null);
+    row.pass = k.perSec >= 10_000 && k.errors === 0 && k2.errors === 0;
+    return [
+      row,
+      { id: '6.rss', what: `RSS before → after ${sizes.throughputCalls} → after ${2 * sizes.throughputCalls} KillUnit calls`, unit: 'MiB', unitd: round(rss2, 1), baseline: round(rss0, 1), baselineName: 'RSS before', ratio: round(rss2 / rss0, 3), target: 'no growth beyond noise (≤ 1.1×)', pass: rss2 / rss0 <= 1.1, detail: { rss0, rss1, rss2 } },
+    ];
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+}
+
+export { MANAGER_PATH };

@@ -1,0 +1,194 @@
+// The two service managers under test, behind one interface: unitd (dist/cli/main.js on a private
+// dbus-daemon, inside a cgroup of its own that the bench kills at the end) and real systemd 252
+// (`systemd --user` in a mount namespace: test/oracle/oracle.ts). The bench's client reaches both
+// through a dbus-daemon, so both pay the same bus hop.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startPrivateBus } from '../../test/helpers/private-bus.js';
+import { startOracle, oracleAvailable, oracleUnavailableReason } from '../../test/oracle/oracle.js';
+import { now, sleep } from './stats.js';
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/dist-bench\/$/, '');
+export const UNITD_MAIN = join(REPO_ROOT, 'dist/cli/main.js');
+// ---------------------------------------------------------------------------------------------
+// cgroups
+export function cgroup2Mount() {
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+        const [pre, post] = line.split(' - ');
+        if (pre && post?.startsWith('cgroup2 '))
+            return pre.split(' ')[4];
+    }
+    throw new Error('no cgroup2 mount');
+}
+function ownCgroup() {
+    const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    return line ? line.slice(3) : '/';
+}
+function subdirs(dir) {
+    try {
+        return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    }
+    catch {
+        return [];
+    }
+}
+/** PIDs in a cgroup and all its descendants */
+export function cgroupPids(dir) {
+    const out = [];
+    const walk = (d) => {
+        try {
+            for (const l of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n'))
+                if (l)
+                    out.push(Number(l));
+        }
+        catch {
+            return;
+        }
+        for (const s of subdirs(d))
+            walk(s);
+    };
+    walk(dir);
+    return out;
+}
+/** "populated" of cgroup.events; false when the cgroup is gone */
+export function cgroupPopulated(dir) {
+    try {
+        return /^populated 1$/m.test(readFileSync(join(dir, 'cgroup.events'), 'utf8'));
+    }
+    catch {
+        return false;
+    }
+}
+/** kill everything in a cgroup subtree and remove it (children first) */
+export async function destroyCgroup(dir) {
+    if (!existsSync(dir))
+        return;
+    for (let i = 0; i < 100 && cgroupPids(dir).length > 0; i++) {
+        try {
+            writeFileSync(join(dir, 'cgroup.kill'), '1');
+        }
+        catch {
+            for (const p of cgroupPids(dir)) {
+                try {
+                    process.kill(p, 'SIGKILL');
+                }
+                catch {
+                    /* gone */
+                }
+            }
+        }
+        await sleep(50);
+    }
+    const rm = (d) => {
+        for (const s of subdirs(d))
+            rm(s);
+        try {
+            rmdirSync(d);
+        }
+        catch {
+            /* busy: left for the next attempt */
+        }
+    };
+    for (let i = 0; i < 40 && existsSync(dir); i++) {
+        rm(dir);
+        if (existsSync(dir))
+            await sleep(50);
+    }
+}
+export function rssKiB(pid) {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+}
+/** user+system CPU time of a process in ms (from /proc/PID/stat) */
+export function cpuMs(pid) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+export async function startUnitdTarget(opts) {
+    if (!existsSync(UNITD_MAIN))
+        throw new Error(`${UNITD_MAIN} missing: run npm run build`);
+    const bus = opts.bus ?? (await startPrivateBus());
+    const cg = join(cgroup2Mount(), ownCgroup(), `unitd-bench-${randomBytes(4).toString('hex')}`);
+    mkdirSync(cg);
+    const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+    const args = [...nodeArgs, UNITD_MAIN, '--bus-address', bus.address, '--log-level', opts.logLevel ?? 'info', '--tracker', 'cgroup2'];
+    for (const d of opts.unitDirs)
+        args.push('--unit-path', d);
+    const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const t0 = now();
+    // sh joins the cgroup, then becomes node: one PID, and unitd's own cgroup is the bench's
+    const child = spawn('sh', ['-c', `echo $$ > ${q(join(cg, 'cgroup.procs'))} && exec ${q(process.execPath)} ${args.map(q).join(' ')}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs = [];
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const startupMs = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`unitd not ready in 30 s: ${stderr}\n${logs.slice(-20).join('\n')}`)), 30_000);
+        child.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`unitd exited ${code}: ${stderr}\n${logs.slice(-20).join('\n')}`));
+        });
+        createInterface({ input: child.stdout }).on('line', (line) => {
+            if (logs.length < 10_000)
+                logs.push(line);
+            if (line.includes('"msg":"ready"')) {
+                clearTimeout(timer);
+                resolve(now() - t0);
+            }
+        });
+    }).catch(async (e) => {
+        await destroyCgroup(cg);
+        if (!opts.bus)
+            await bus.stop();
+        throw e;
+    });
+    child.removeAllListeners('exit');
+    const mount = cgroup2Mount();
+    const pid = child.pid;
+    let stopped = false;
+    return {
+        name: 'unitd',
+        busAddress: bus.address,
+        pid,
+        startupMs,
+        child,
+        logs,
+        unitCgroupDir: (controlGroup) => join(mount, controlGroup),
+        stop: async () => {
+            if (stopped)
+                return;
+            stopped = true;
+            // SIGTERM by PID (a clean exit writes the CPU profile), SIGKILL after 10 s, then the cgroup
+            if (child.exitCode === null && child.signalCode === null) {
+                const exited = new Promise((r) => child.once('exit', () => r()));
+                child.kill('SIGTERM');
+                const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+                await exited;
+                clearTimeout(timer);
+            }
+            await destroyCgroup(cg);
+            if (!opts.bus)
+                await bus.stop();
+        },
+    };
+}
+export function systemdAvailable() {
+    return { ok: oracleAvailable(), reason: oracleUnavailableReason() };
+}
+export async function startSystemdTarget(opts) {
+    const oracle = await startOracle({ unitDirs: opts.unitDirs, bus: true, logLevel: opts.logLevel ?? 'info' });
+    const mount = cgroup2Mount();
+    return {
+        name: 'systemd',
+        busAddress: oracle.env.DBUS_SESSION_BUS_ADDRESS,
+        pid: oracle.managerPid,
+        oracle,
+        unitCgroupDir: (controlGroup) => join(mount, controlGroup),
+        stop: () => oracle.stop(),
+    };
+}

@@ -1,0 +1,74 @@
+// Unit files for the bench, written to a temp dir that both unitd and systemd load.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+/** a token in every bench unit's environment: survivors are found by it in /proc/PID/environ */
+export const TOKEN = `unitd-bench-${process.pid}`;
+export const stopUnit = (n) => `bench-stop-${n}.service`;
+export const KILL_UNIT = 'bench-kill.service';
+export const STUBBORN_UNIT = 'bench-stubborn.service';
+export const BOMB_UNIT = 'bench-bomb.service';
+// every process forks then hops to a new PID about once a second (parent exits), so a PID list
+// read before killing is stale; population stays at N. TERM is not caught (default action).
+const BOMB_PY = `
+import os, sys, time, signal, random
+n = int(sys.argv[1])
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+main = True
+for i in range(n - 1):
+    if os.fork() == 0:
+        main = False
+        break
+if main:
+    while True:
+        signal.pause()
+random.seed(os.getpid())
+while True:
+    time.sleep(0.5 + random.random())
+    if os.fork() != 0:
+        os._exit(0)
+`;
+export function writeBenchUnits(sizes, bombSize) {
+    const dir = mkdtempSync(join(tmpdir(), 'unitd-bench-units-'));
+    for (const n of sizes) {
+        // ($$ is a literal $ in ExecStart=) N processes in all: N-1 sleeps in the background and the shell exec'ing the last one
+        writeFileSync(join(dir, stopUnit(n)), `[Unit]\nDescription=bench: ${n} processes that die on SIGTERM\n\n[Service]\nType=simple\n` +
+            `ExecStart=/bin/sh -c 'i=1; while [ $$i -lt ${n} ]; do sleep 100000 & i=$$((i+1)); done; exec sleep 100000'\n` +
+            `Environment=UNITD_BENCH=${TOKEN}\nTimeoutStopSec=30\n`);
+    }
+    writeFileSync(join(dir, KILL_UNIT), `[Unit]\nDescription=bench: one process for KillUnit\n\n[Service]\nExecStart=/bin/sleep 100000\nEnvironment=UNITD_BENCH=${TOKEN}\n`);
+    writeFileSync(join(dir, STUBBORN_UNIT), `[Unit]\nDescription=bench: ignores SIGTERM\n\n[Service]\nExecStart=/bin/sh -c "trap '' TERM; exec sleep 100000"\nEnvironment=UNITD_BENCH=${TOKEN}\nTimeoutStopSec=1\n`);
+    writeFileSync(join(dir, 'bench-bomb.py'), BOMB_PY);
+    writeFileSync(join(dir, BOMB_UNIT), `[Unit]\nDescription=bench: bounded fork bomb\n\n[Service]\nExecStart=/usr/bin/python3 ${join(dir, 'bench-bomb.py')} ${bombSize}\nEnvironment=UNITD_BENCH=${TOKEN}\nTimeoutStopSec=10\n`);
+    return dir;
+}
+/** N enabled services (symlinked into multi-user.target.wants/), loaded at start-up */
+export function writeManyUnits(n) {
+    const dir = mkdtempSync(join(tmpdir(), 'unitd-bench-many-'));
+    const wants = join(dir, 'multi-user.target.wants');
+    mkdirSync(wants);
+    writeFileSync(join(dir, 'multi-user.target'), '[Unit]\nDescription=Multi-User System (bench)\n');
+    for (let i = 0; i < n; i++) {
+        const name = `many-${String(i).padStart(4, '0')}.service`;
+        writeFileSync(join(dir, name), `[Unit]\nDescription=bench unit ${i}\nAfter=network.target\n\n[Service]\nType=simple\nExecStart=/bin/sleep 100000\n` +
+            `Environment=N=${i}\nKillMode=control-group\nTimeoutStopSec=5\n\n[Install]\nWantedBy=multi-user.target\n`);
+        symlinkSync(join(dir, name), join(wants, name));
+    }
+    return dir;
+}
+/** processes whose environment carries the token (anywhere on the machine) */
+export function survivors() {
+    const out = [];
+    for (const e of readdirSync('/proc')) {
+        if (!/^\d+$/.test(e))
+            continue;
+        try {
+            if (readFileSync(`/proc/${e}/environ`, 'latin1').includes(TOKEN))
+                out.push(Number(e));
+        }
+        catch {
+            /* gone */
+        }
+    }
+    return out.filter((p) => p !== process.pid);
+}

@@ -1,0 +1,111 @@
+// unitd's bench: `npm run bench` (small sizes, CI smoke) or `npm run bench -- --full`.
+// Options: --full, --no-systemd (skip the real-systemd baseline), --profile (unitd under
+// node --cpu-prof; the profile lands in bench/results/profiles/), --only=1,2,... (scenarios).
+// Every figure is a median with a baseline from the same run; see bench/README.md.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FULL, SMALL, escalation, forkBomb, killVsPing, manyUnits, openSession, stopCurve, throughput } from './lib/scenarios.js';
+import { REPO_ROOT, startSystemdTarget, startUnitdTarget, systemdAvailable } from './lib/targets.js';
+import { machine, markdownTable, stopCurveSvg } from './lib/report.js';
+import { writeBenchUnits } from './lib/units.js';
+import { now } from './lib/stats.js';
+const argv = process.argv.slice(2);
+const full = argv.includes('--full');
+const withSystemd = !argv.includes('--no-systemd');
+const profile = argv.includes('--profile');
+const onlyArg = argv.find((a) => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
+const want = (n) => !only || only.has(n);
+const sizes = full ? FULL : SMALL;
+const resultsDir = join(REPO_ROOT, 'bench/results');
+const log = (s) => void process.stderr.write(`[bench] ${s}\n`);
+async function main() {
+    if (process.getuid?.() !== 0)
+        throw new Error('the bench needs root (cgroups, the systemd oracle)');
+    const started = now();
+    const date = new Date().toISOString();
+    const rows = [];
+    let curve = null;
+    const unitDir = writeBenchUnits(sizes.stopSizes, sizes.bombSize);
+    let unitd = null;
+    let systemd = null;
+    const sessions = [];
+    let systemdNote = '';
+    const cleanup = async () => {
+        for (const s of sessions)
+            s.client.disconnect();
+        sessions.length = 0;
+        await unitd?.stop();
+        await systemd?.stop();
+        rmSync(unitDir, { recursive: true, force: true });
+    };
+    for (const sig of ['SIGINT', 'SIGTERM']) {
+        process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+    }
+    try {
+        const profDir = join(resultsDir, 'profiles');
+        if (profile)
+            mkdirSync(profDir, { recursive: true });
+        unitd = await startUnitdTarget({ unitDirs: [unitDir], cpuProfDir: profile ? profDir : undefined });
+        sessions.push(await openSession(unitd));
+        const avail = systemdAvailable();
+        if (withSystemd && avail.ok) {
+            systemd = await startSystemdTarget({ unitDirs: [unitDir] });
+            sessions.push(await openSession(systemd));
+        }
+        else {
+            systemdNote = withSystemd ? `systemd baseline skipped: ${avail.reason}` : 'systemd baseline skipped (--no-systemd)';
+            log(systemdNote);
+        }
+        log(`unitd pid ${unitd.pid}${systemd ? `, systemd --user pid ${systemd.pid}` : ''}; ${full ? 'full' : 'small'} sizes`);
+        if (want('1'))
+            rows.push(...(await killVsPing(sessions, sizes)));
+        if (want('2')) {
+            const r = await stopCurve(sessions, sizes);
+            rows.push(...r.rows);
+            curve = r.curve;
+        }
+        if (want('3'))
+            rows.push(...(await escalation(sessions, sizes)));
+        if (want('4'))
+            rows.push(...(await forkBomb(sessions, sizes)));
+        if (want('6'))
+            rows.push(...(await throughput(unitd, sizes)));
+        for (const s of sessions)
+            s.client.disconnect();
+        sessions.length = 0;
+        await systemd?.stop();
+        systemd = null;
+        await unitd.stop();
+        unitd = null;
+        if (want('5'))
+            rows.push(...(await manyUnits(sizes)));
+    }
+    finally {
+        await cleanup();
+    }
+    const table = markdownTable(rows);
+    const m = machine(REPO_ROOT);
+    const seconds = (now() - started) / 1000;
+    const header = `unitd bench, ${full ? 'full' : 'small'} sizes, ${date} — ${m.cpus} × ${m.cpu}, kernel ${m.kernel}, node ${m.node}, ` +
+        `${m.systemd}, ${m.dbusDaemon}, dbus-next ${m.dbusNext}, unitd ${m.unitd} (${m.unitdCommit}); ${seconds.toFixed(0)} s`;
+    process.stdout.write(`\n${header}\n\n${table}\n${systemdNote ? `\n${systemdNote}\n` : ''}`);
+    mkdirSync(resultsDir, { recursive: true });
+    const stamp = date.replace(/[:.]/g, '-');
+    const json = { date, mode: full ? 'full' : 'small', seconds, machine: m, sizes, systemdNote: systemdNote || null, rows, stopCurve: curve };
+    writeFileSync(join(resultsDir, `${stamp}-${full ? 'full' : 'small'}.json`), JSON.stringify(json, null, 2) + '\n');
+    writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+    let md = `# Latest bench results\n\n${header}\n\n${table}\n`;
+    if (curve) {
+        writeFileSync(join(resultsDir, 'stop-curve.svg'), stopCurveSvg(curve, `StopUnit → JobRemoved (${full ? 'full' : 'small'} run, ${date.slice(0, 10)})`));
+        md += `\n![stop latency: processes vs ms, unitd and systemd](stop-curve.svg)\n`;
+    }
+    if (systemdNote)
+        md += `\n${systemdNote}\n`;
+    writeFileSync(join(resultsDir, 'latest.md'), md);
+    log(`results in ${resultsDir}`);
+}
+main().catch((err) => {
+    process.stderr.write(`[bench] failed: ${err.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+});

@@ -1,0 +1,506 @@
+// Issue 3, services: Type=simple/exec/forking/oneshot, ExecStartPre/Post and "-", TimeoutStartSec,
+// Environment=/EnvironmentFile=/WorkingDirectory=/User=, $MAINPID and $INVOCATION_ID, output in
+// unitd's log, the runtime properties, PropertiesChanged, the main process's end and Restart=.
+// Each scenario runs on unitd and on real systemd 252 (oracle) with the same unit files and the
+// observable results are compared; the oracle half is skipped with a printed reason when it
+// cannot run here. Scenarios that write files run one side after the other (same paths).
+import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEST,
+  Recorder,
+  alive,
+  killPid,
+  procEnviron,
+  procStatus,
+  removeDir,
+  sleep,
+  startOracleSide,
+  startUnitdSide,
+  unitDir,
+  userless,
+  waitUntil,
+  type Side,
+  type UnitdSide,
+} from './start-support.js';
+
+const units = (work: string): Record<string, string> => ({
+  'ss-simple.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  'ss-exit0.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n",
+  'ss-exit3.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 3'\n",
+  'ss-kill.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  'ss-exec.service': '[Service]\nType=exec\nExecStart=/bin/sleep 1000\n',
+  'ss-exec-missing.service': '[Service]\nType=exec\nExecStart=/nonexistent/unitd-test-binary\n',
+  'ss-simple-missing.service': '[Service]\nType=simple\nExecStart=/nonexistent/unitd-test-binary\n',
+  'ss-fork-pidfile.service': `[Service]\nType=forking\nPIDFile=${work}/fork.pid\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ${work}/fork.pid'\n`,
+  'ss-fork-guess.service': `[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ${work}/guess.pid'\n`,
+  'ss-oneshot-remain.service': "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'sleep 0.3'\n",
+  'ss-oneshot.service': "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.3'\nExecStart=/bin/true\n",
+  'ss-oneshot-fail.service': "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 4'\n",
+  'ss-prepost.service': '[Service]\nExecStartPre=-/bin/false\nExecStartPre=/bin/true\nExecStart=/bin/sleep 1000\nExecStartPost=/bin/true\n',
+  'ss-post-fail.service': '[Service]\nExecStart=/bin/sleep 1000\nExecStartPost=/bin/false\n',
+  'ss-timeout.service': '[Service]\nTimeoutStartSec=1\nExecStartPre=/bin/sleep 30\nExecStart=/bin/sleep 1000\n',
+  'ss-env.service': [
+    '[Service]',
+    'Environment=A=one "B=two words"',
+    'Environment=C=three',
+    `EnvironmentFile=${work}/env`,
+    `EnvironmentFile=-${work}/missing-env`,
+    `WorkingDirectory=${work}`,
+    'ExecStart=/bin/sh -c \'echo "out A=$A B=$B F=$F"; echo "err line" >&2; exec sleep 1000\'',
+    '',
+  ].join('\n'),
+  'ss-envfile-missing.service': `[Service]\nEnvironmentFile=${work}/no-such-env\nExecStart=/bin/sleep 1000\n`,
+  'ss-user.service': '[Service]\nUser=nobody\nExecStart=/bin/sleep 1000\n',
+  'ss-mainpid.service': [
+    '[Service]',
+    'ExecStart=/bin/sleep 1000',
+    `ExecReload=/bin/sh -c 'echo "reload $MAINPID" >> ${work}/mainpid'`,
+    `ExecStop=/bin/sh -c 'echo "stop $MAINPID" >> ${work}/mainpid; kill $MAINPID'`,
+    '',
+  ].join('\n'),
+  'ss-pc.service': '[Service]\nExecStartPre=/bin/sleep 0.3\nExecStart=/bin/sleep 1000\n',
+  'ss-restart.service': "[Service]\nRestart=on-failure\nRestartSec=400ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
+  'ss-restart-always.service': "[Service]\nRestart=always\nRestartSec=200ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 0'\n",
+  'ss-restart-no.service': "[Service]\nRestart=no\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
+  'ss-limit.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/false\n',
+});
+
+let work: string;
+let dir: string;
+let u: UnitdSide;
+let o: Side | null = null;
+
+beforeAll(async () => {
+  work = unitDir({});
+  writeFileSync(join(work, 'env'), '# comment\nF=from-file\nC=overridden-by-file\n');
+  dir = unitDir(units(work));
+  u = await startUnitdSide(dir);
+  o = await startOracleSide(dir);
+}, 60_000);
+
+afterAll(async () => {
+  await u?.stop();
+  await o?.stop();
+  removeDir(dir);
+  removeDir(work);
+});
+
+type Both<T> = { unitd: T; systemd: T | null };
+
+/** The same scenario on unitd and the oracle; one after the other when it touches shared files. */
+async function onBoth<T>(fn: (s: Side) => Promise<T>, sequential = false): Promise<Both<T>> {
+  if (sequential) {
+    const a = await fn(u);
+    const b = o ? await fn(o) : null;
+    return { unitd: a, systemd: b };
+  }
+  const [a, b] = await Promise.all([fn(u), o ? fn(o) : Promise.resolve(null)]);
+  return { unitd: a, systemd: b };
+}
+
+function expectSame<T>(r: Both<T>): void {
+  if (r.systemd !== null) expect(r.unitd).toEqual(r.systemd);
+}
+
+const num = (s: string | undefined): number => Number(s ?? 'NaN');
+
+async function waitState(s: Side, unit: string, pred: (p: Record<string, string>) => boolean, props: string[], what: string, timeoutMs = 10_000): Promise<Record<string, string>> {
+  return waitUntil(async () => {
+    const p = await s.show(unit, props);
+    return pred(p) ? p : undefined;
+  }, `${what} on ${s.name}`, timeoutMs);
+}
+
+describe('Type=simple and Type=exec: runtime properties', () => {
+  it('active/running with MainPID = ExecMainPID, InvocationID of 16 bytes, timestamps set', async () => {
+    const r = await onBoth(async (s) => {
+      const start = await s.systemctl(['start', 'ss-simple.service']);
+      const p = await s.show('ss-simple.service', ['ActiveState', 'SubState', 'Result', 'MainPID', 'ExecMainPID', 'ExecMainCode', 'ExecMainStatus', 'ControlPID', 'InvocationID', 'ExecMainStartTimestamp', 'ExecMainExitTimestamp', 'ActiveEnterTimestamp', 'InactiveExitTimestamp', 'ActiveExitTimestamp']);
+      const inv = await s.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/ss_2dsimple_2eservice', 'org.freedesktop.systemd1.Unit', 'InvocationID']);
+      const main = num(p.MainPID);
+      const comm = readFileSync(`/proc/${main}/comm`, 'utf8').trim();
+      const env = procEnviron(main);
+      await s.systemctl(['stop', 'ss-simple.service']);
+      const invAfter = await s.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/ss_2dsimple_2eservice', 'org.freedesktop.systemd1.Unit', 'InvocationID']);
+      return {
+        start: start.code,
+        states: [p.ActiveState, p.SubState, p.Result, p.ControlPID, p.ExecMainCode, p.ExecMainStatus],
+        mainIsExecMain: main > 0 && p.ExecMainPID === p.MainPID,
+        comm,
+        invocation: /^[0-9a-f]{32}$/.test(p.InvocationID ?? ''),
+        invocationWire: /^ay 16( \d+){16}$/.test(inv.stdout.trim()),
+        invocationEnv: env.INVOCATION_ID === p.InvocationID,
+        timestamps: [p.ExecMainStartTimestamp !== '', p.ExecMainExitTimestamp, p.ActiveEnterTimestamp !== '', p.InactiveExitTimestamp !== '', p.ActiveExitTimestamp],
+        // systemd unloads the stopped, unreferenced unit: a fresh object has no invocation
+        invAfter: invAfter.stdout.trim(),
+      };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      start: 0,
+      states: ['active', 'running', 'success', '0', '0', '0'],
+      mainIsExecMain: true,
+      comm: 'sleep',
+      invocation: true,
+      invocationWire: true,
+      invocationEnv: true,
+      timestamps: [true, '', true, true, ''],
+      invAfter: 'ay 0',
+    });
+  });
+
+  it('Type=exec is active once the binary runs; a missing binary fails the start job (exec) or the unit (simple)', async () => {
+    const r = await onBoth(async (s) => {
+      const ok = await s.systemctl(['start', 'ss-exec.service']);
+      const okState = await s.show('ss-exec.service', ['ActiveState', 'SubState', 'MainPID']);
+      const comm = readFileSync(`/proc/${okState.MainPID}/comm`, 'utf8').trim();
+      await s.systemctl(['stop', 'ss-exec.service']);
+      const bad = await s.systemctl(['start', 'ss-exec-missing.service']);
+      const badState = await s.show('ss-exec-missing.service', ['ActiveState', 'SubState', 'Result', 'ExecMainCode', 'ExecMainStatus']);
+      const simple = await s.systemctl(['start', 'ss-simple-missing.service']);
+      const simpleState = await waitState(s, 'ss-simple-missing.service', (p) => p.ActiveState === 'failed', ['ActiveState', 'SubState', 'Result', 'ExecMainCode', 'ExecMainStatus'], 'simple-missing failed');
+      await s.systemctl(['reset-failed', 'ss-exec-missing.service', 'ss-simple-missing.service']);
+      return {
+        ok: [ok.code, okState.ActiveState, okState.SubState, comm],
+        bad: [bad.code, userless(bad.stderr)],
+        badState,
+        simple: [simple.code, simple.stderr],
+        simpleState,
+      };
+    });
+    expectSame(r);
+    expect(r.unitd.ok).toEqual([0, 'active', 'running', 'sleep']);
+    expect(r.unitd.bad[0]).toBe(1);
+    expect(r.unitd.badState).toMatchObject({ ActiveState: 'failed', Result: 'exit-code', ExecMainCode: '1', ExecMainStatus: '203' });
+    expect(r.unitd.simple).toEqual([0, '']);
+    expect(r.unitd.simpleState).toMatchObject({ ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '203' });
+  });
+});
+
+describe('Type=forking', () => {
+  it('PIDFile= names the main process; without it the main PID is guessed', async () => {
+    const r = await onBoth(async (s) => {
+      rmSync(join(work, 'fork.pid'), { force: true });
+      rmSync(join(work, 'guess.pid'), { force: true });
+      const a = await s.systemctl(['start', 'ss-fork-pidfile.service']);
+      const pa = await s.show('ss-fork-pidfile.service', ['ActiveState', 'SubState', 'MainPID', 'ControlPID', 'ExecMainPID', 'GuessMainPID']);
+      const filePid = readFileSync(join(work, 'fork.pid'), 'utf8').trim();
+      const b = await s.systemctl(['start', 'ss-fork-guess.service']);
+      const pb = await s.show('ss-fork-guess.service', ['ActiveState', 'SubState', 'MainPID', 'ControlPID']);
+      const guessPid = readFileSync(join(work, 'guess.pid'), 'utf8').trim();
+      // the daemon's death ends the service
+      killPid(num(pb.MainPID));
+      const afterKill = await waitState(s, 'ss-fork-guess.service', (p) => p.ActiveState === 'failed' || p.ActiveState === 'inactive', ['ActiveState', 'SubState', 'Result'], 'guess ended');
+      const stop = await s.systemctl(['stop', 'ss-fork-pidfile.service']);
+      const pidFileGone = !existsSync(join(work, 'fork.pid'));
+      await s.systemctl(['reset-failed', 'ss-fork-guess.service']);
+      return {
+        a: a.code,
+        pidFile: [pa.ActiveState, pa.SubState, pa.MainPID === filePid, pa.ExecMainPID === filePid, pa.ControlPID],
+        b: b.code,
+        guessed: [pb.ActiveState, pb.SubState, pb.MainPID === guessPid, pb.ControlPID],
+        afterKill,
+        stop: stop.code,
+        pidFileGone,
+      };
+    }, true);
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      a: 0,
+      pidFile: ['active', 'running', true, true, '0'],
+      b: 0,
+      guessed: ['active', 'running', true, '0'],
+      afterKill: { ActiveState: 'failed', SubState: 'failed', Result: 'signal' },
+      stop: 0,
+      pidFileGone: true,
+    });
+  });
+});
+
+describe('Type=oneshot', () => {
+  it('RemainAfterExit=yes: active/exited once done; =no: back to inactive, job done; failure: failed', async () => {
+    const r = await onBoth(async (s) => {
+      const t0 = Date.now();
+      const a = await s.systemctl(['start', 'ss-oneshot-remain.service']);
+      const waited = Date.now() - t0;
+      const pa = await s.show('ss-oneshot-remain.service', ['ActiveState', 'SubState', 'Result', 'MainPID', 'ExecMainCode', 'ExecMainStatus']);
+      const sa = await s.systemctl(['stop', 'ss-oneshot-remain.service']);
+      const rec = await Recorder.connect(s.address);
+      let jobResult: unknown;
+      try {
+        const { reply } = await rec.manager('StartUnit', 'ss', ['ss-oneshot.service', 'replace']);
+        jobResult = (await rec.waitFor((m) => m.member === 'JobRemoved' && m.body[1] === reply.body[0], 'JobRemoved')).body[3];
+      } finally {
+        rec.close();
+      }
+      const pb = await s.show('ss-oneshot.service', ['ActiveState', 'SubState', 'Result']);
+      const c = await s.systemctl(['start', 'ss-oneshot-fail.service']);
+      const pc = await s.show('ss-oneshot-fail.service', ['ActiveState', 'SubState', 'Result', 'ExecMainCode', 'ExecMainStatus']);
+      await s.systemctl(['reset-failed', 'ss-oneshot-fail.service']);
+      return { a: a.code, blocked: waited >= 250, pa, sa: sa.code, jobResult, pb, c: [c.code, userless(c.stderr)], pc };
+    });
+    expectSame(r);
+    expect(r.unitd).toMatchObject({
+      a: 0,
+      blocked: true,
+      pa: { ActiveState: 'active', SubState: 'exited', Result: 'success', MainPID: '0', ExecMainCode: '1', ExecMainStatus: '0' },
+      jobResult: 'done',
+      pb: { ActiveState: 'inactive', SubState: 'dead', Result: 'success' },
+      c: [1, 'Job for ss-oneshot-fail.service failed because the control process exited with error code.\nSee "systemctl status ss-oneshot-fail.service" and "journalctl -xeu ss-oneshot-fail.service" for details.\n'],
+      pc: { ActiveState: 'failed', SubState: 'failed', Result: 'exit-code', ExecMainCode: '1', ExecMainStatus: '4' },
+    });
+  });
+});
+
+describe('ExecStartPre / ExecStartPost / "-" / TimeoutStartSec', () => {
+  it('"-" ignores a failing ExecStartPre; a failing ExecStartPost fails the unit', async () => {
+    const r = await onBoth(async (s) => {
+      const a = await s.systemctl(['start', 'ss-prepost.service']);
+      const pa = await s.show('ss-prepost.service', ['ActiveState', 'SubState', 'Result']);
+      const status = await s.systemctl(['status', 'ss-prepost.service']);
+      const processLines = status.stdout.split('\n').filter((l) => l.includes('Process:')).map((l) => l.trim().replace(/^Process: \d+ /, 'Process: PID '));
+      await s.systemctl(['stop', 'ss-prepost.service']);
+      const b = await s.systemctl(['start', 'ss-post-fail.service']);
+      const pb = await s.show('ss-post-fail.service', ['ActiveState', 'SubState', 'Result', 'MainPID']);
+      await s.systemctl(['reset-failed', 'ss-post-fail.service']);
+      return { a: a.code, pa, processLines, b: [b.code, userless(b.stderr)], pb };
+    });
+    expectSame(r);
+    expect(r.unitd.a).toBe(0);
+    expect(r.unitd.pa).toEqual({ ActiveState: 'active', SubState: 'running', Result: 'success' });
+    expect(r.unitd.processLines).toEqual([
+      'Process: PID ExecStartPre=/bin/false (code=exited, status=1/FAILURE)',
+      'Process: PID ExecStartPre=/bin/true (code=exited, status=0/SUCCESS)',
+      'Process: PID ExecStartPost=/bin/true (code=exited, status=0/SUCCESS)',
+    ]);
+    expect(r.unitd.b[0]).toBe(1);
+    expect(r.unitd.pb).toEqual({ ActiveState: 'failed', SubState: 'failed', Result: 'exit-code', MainPID: '0' });
+  });
+
+  it('TimeoutStartSec=1: failed with Result=timeout after about a second', async () => {
+    const r = await onBoth(async (s) => {
+      const t0 = Date.now();
+      const a = await s.systemctl(['start', 'ss-timeout.service']);
+      const ms = Date.now() - t0;
+      const p = await s.show('ss-timeout.service', ['ActiveState', 'SubState', 'Result', 'ControlPID']);
+      await s.systemctl(['reset-failed', 'ss-timeout.service']);
+      return { a: [a.code, userless(a.stderr)], p, ms };
+    });
+    console.info(`TimeoutStartSec=1 → failed after: unitd ${r.unitd.ms} ms${r.systemd ? `, systemd ${r.systemd.ms} ms` : ''}`);
+    expect(r.unitd.ms).toBeGreaterThanOrEqual(950);
+    expect(r.unitd.ms).toBeLessThan(5000);
+    expect({ ...r.unitd, ms: 0 }).toEqual({
+      a: [1, 'Job for ss-timeout.service failed because a timeout was exceeded.\nSee "systemctl status ss-timeout.service" and "journalctl -xeu ss-timeout.service" for details.\n'],
+      p: { ActiveState: 'failed', SubState: 'failed', Result: 'timeout', ControlPID: '0' },
+      ms: 0,
+    });
+    if (r.systemd) expect({ ...r.unitd, ms: 0 }).toEqual({ ...r.systemd, ms: 0 });
+  });
+});
+
+describe('the execution environment', () => {
+  it('Environment=, EnvironmentFile=, WorkingDirectory=, $INVOCATION_ID', async () => {
+    const r = await onBoth(async (s) => {
+      await s.systemctl(['start', 'ss-env.service']);
+      const p = await s.show('ss-env.service', ['MainPID', 'InvocationID']);
+      const pid = num(p.MainPID);
+      const env = procEnviron(pid);
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      await s.systemctl(['stop', 'ss-env.service']);
+      const missing = await s.systemctl(['start', 'ss-envfile-missing.service']);
+      const pm = await s.show('ss-envfile-missing.service', ['ActiveState', 'Result']);
+      await s.systemctl(['reset-failed', 'ss-envfile-missing.service']);
+      return {
+        env: { A: env.A, B: env.B, C: env.C, F: env.F, PATH: env.PATH, INVOCATION_ID: env.INVOCATION_ID === p.InvocationID },
+        cwd,
+        missing: missing.code,
+        pm,
+      };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      env: { A: 'one', B: 'two words', C: 'overridden-by-file', F: 'from-file', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', INVOCATION_ID: true },
+      cwd: work,
+      missing: 1,
+      pm: { ActiveState: 'failed', Result: 'resources' },
+    });
+  });
+
+  it('stdout and stderr lines reach unitd\'s log with the unit name', async () => {
+    await u.systemctl(['start', 'ss-env.service']);
+    const out = await u.unitd.waitForLog((l) => l.unit === 'ss-env.service' && l.msg === 'out A=one B=two words F=from-file');
+    const err = await u.unitd.waitForLog((l) => l.unit === 'ss-env.service' && l.msg === 'err line');
+    expect(out.stream).toBe('stdout');
+    expect(err.stream).toBe('stderr');
+    await u.systemctl(['stop', 'ss-env.service']);
+  });
+
+  it('User=nobody: the process runs with nobody\'s uid', async () => {
+    // the oracle is a user manager (systemd --user), where User= means something else: unitd only
+    const a = await u.systemctl(['start', 'ss-user.service']);
+    expect(a.code, a.stderr).toBe(0);
+    const p = await u.show('ss-user.service', ['MainPID']);
+    const st = procStatus(num(p.MainPID))!;
+    const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':');
+    expect(st.Uid!.split(/\s+/)).toEqual([nobody[2], nobody[2], nobody[2], nobody[2]]);
+    expect(st.Gid!.split(/\s+/)[0]).toBe(nobody[3]);
+    await u.systemctl(['stop', 'ss-user.service']);
+  });
+
+  it('$MAINPID in ExecReload= and ExecStop=', async () => {
+    const r = await onBoth(async (s) => {
+      const file = join(work, 'mainpid');
+      rmSync(file, { force: true });
+      await s.systemctl(['start', 'ss-mainpid.service']);
+      const p = await s.show('ss-mainpid.service', ['MainPID']);
+      const reload = await s.systemctl(['reload', 'ss-mainpid.service']);
+      const stop = await s.systemctl(['stop', 'ss-mainpid.service']);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      const after = await s.show('ss-mainpid.service', ['ActiveState', 'Result']);
+      return { reload: reload.code, stop: stop.code, lines: lines.map((l) => l.replace(p.MainPID!, 'MAINPID')), after, mainGone: !alive(num(p.MainPID)) };
+    }, true);
+    expectSame(r);
+    expect(r.unitd).toEqual({ reload: 0, stop: 0, lines: ['reload MAINPID', 'stop MAINPID'], after: { ActiveState: 'inactive', Result: 'success' }, mainGone: true });
+  });
+});
+
+describe('PropertiesChanged', () => {
+  it('ActiveState/SubState/Job/MainPID changes reach a subscriber, Service interface first', async () => {
+    const r = await onBoth(async (s) => {
+      const rec = await Recorder.connect(s.address);
+      const path = '/org/freedesktop/systemd1/unit/ss_2dpc_2eservice';
+      try {
+        const { reply } = await rec.manager('StartUnit', 'ss', ['ss-pc.service', 'replace']);
+        await rec.waitFor((m) => m.member === 'JobRemoved' && m.body[1] === reply.body[0], 'JobRemoved');
+        await sleep(100);
+        const pcs = rec.seen.filter((m) => m.member === 'PropertiesChanged' && m.path === path);
+        const ifaces = pcs.map((m) => (m.body[0] as string).replace('org.freedesktop.systemd1.', ''));
+        const unitStates = pcs
+          .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Unit')
+          .map((m) => m.body[1] as Record<string, { value: unknown }>)
+          .filter((d) => d.ActiveState)
+          .map((d) => `${String(d.ActiveState!.value)}/${String(d.SubState!.value)}`);
+        const dedup = unitStates.filter((x, i) => i === 0 || unitStates[i - 1] !== x);
+        const jobValues = pcs
+          .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Unit')
+          .map((m) => (m.body[1] as Record<string, { value: unknown[] }>).Job)
+          .filter((j) => j !== undefined)
+          .map((j) => (Number(j.value[0]) > 0 ? 'job' : 'none'));
+        const mainPids = pcs
+          .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Service')
+          .map((m) => (m.body[1] as Record<string, { value: unknown }>).MainPID)
+          .filter((v) => v !== undefined)
+          .map((v) => Number(v.value) > 0);
+        // each Service signal is followed by the Unit one
+        const paired = ifaces.every((x, i) => (x === 'Service' ? ifaces[i + 1] === 'Unit' : true));
+        const invalidated = pcs.map((m) => m.body[2] as string[]).flat();
+        await s.systemctl(['stop', 'ss-pc.service']);
+        return {
+          states: dedup,
+          firstIsService: ifaces[0] === 'Service',
+          paired,
+          jobSeen: jobValues.includes('job') && jobValues[jobValues.length - 1] === 'none',
+          mainPidSeen: mainPids.includes(true),
+          invalidatedNothing: invalidated.length === 0,
+        };
+      } finally {
+        rec.close();
+      }
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      states: ['activating/start-pre', 'active/running'],
+      firstIsService: true,
+      paired: true,
+      jobSeen: true,
+      mainPidSeen: true,
+      invalidatedNothing: true,
+    });
+  });
+});
+
+describe('the main process ends the service', () => {
+  it('clean exit → inactive, exit 3 → failed/exit-code, SIGKILL → failed/signal', async () => {
+    const r = await onBoth(async (s) => {
+      const props = ['ActiveState', 'SubState', 'Result', 'ExecMainCode', 'ExecMainStatus', 'MainPID'];
+      // a client holding a reference keeps the clean unit loaded so its values can be read
+      await s.systemctl(['start', 'ss-exit0.service', 'ss-exit3.service', 'ss-kill.service']);
+      const kp = await s.show('ss-kill.service', ['MainPID']);
+      killPid(num(kp.MainPID));
+      const e3 = await waitState(s, 'ss-exit3.service', (p) => p.ActiveState === 'failed', props, 'exit3 failed');
+      const k = await waitState(s, 'ss-kill.service', (p) => p.ActiveState === 'failed', props, 'kill failed');
+      const e0 = await waitState(s, 'ss-exit0.service', (p) => p.ActiveState === 'inactive', ['ActiveState', 'SubState', 'Result'], 'exit0 inactive');
+      const failedList = (await s.systemctl(['list-units', '--failed', '--plain', '--no-legend'])).stdout.split('\n').filter((l) => l.startsWith('ss-exit') || l.startsWith('ss-kill')).map((l) => l.replace(/\s+/g, ' ').trim());
+      await s.systemctl(['reset-failed', 'ss-exit3.service', 'ss-kill.service']);
+      return { e0, e3, k, failedList };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      e0: { ActiveState: 'inactive', SubState: 'dead', Result: 'success' },
+      e3: { ActiveState: 'failed', SubState: 'failed', Result: 'exit-code', ExecMainCode: '1', ExecMainStatus: '3', MainPID: '0' },
+      k: { ActiveState: 'failed', SubState: 'failed', Result: 'signal', ExecMainCode: '2', ExecMainStatus: '9', MainPID: '0' },
+      failedList: ['ss-exit3.service loaded failed failed ss-exit3.service', 'ss-kill.service loaded failed failed ss-kill.service'],
+    });
+  });
+});
+
+describe('Restart=', () => {
+  it('on-failure with RestartSec restarts and counts NRestarts; always restarts a clean exit; no does not', async () => {
+    const r = await onBoth(async (s) => {
+      const t0 = Date.now();
+      await s.systemctl(['start', 'ss-restart.service', 'ss-restart-always.service', 'ss-restart-no.service']);
+      const seenAuto = await waitState(s, 'ss-restart.service', (p) => p.SubState === 'auto-restart', ['ActiveState', 'SubState', 'Result'], 'auto-restart', 5000);
+      const twice = await waitState(s, 'ss-restart.service', (p) => num(p.NRestarts) >= 2, ['NRestarts', 'ActiveState'], 'NRestarts>=2', 10_000);
+      const ms = Date.now() - t0;
+      const always = await waitState(s, 'ss-restart-always.service', (p) => num(p.NRestarts) >= 2, ['NRestarts'], 'always NRestarts>=2', 10_000);
+      const no = await waitState(s, 'ss-restart-no.service', (p) => p.ActiveState === 'failed', ['ActiveState', 'Result', 'NRestarts'], 'no failed', 5000);
+      const stop = await s.systemctl(['stop', 'ss-restart.service', 'ss-restart-always.service']);
+      const afterStop = await s.show('ss-restart.service', ['ActiveState', 'SubState']);
+      await sleep(700);
+      const stillStopped = await s.show('ss-restart.service', ['ActiveState']);
+      await s.systemctl(['reset-failed', 'ss-restart-no.service', 'ss-restart.service']);
+      return {
+        seenAuto,
+        twice: num(twice.NRestarts) >= 2,
+        ms,
+        always: num(always.NRestarts) >= 2,
+        no,
+        stop: stop.code,
+        afterStop: ['inactive', 'failed'].includes(afterStop.ActiveState!),
+        stillStopped: stillStopped.ActiveState !== 'active' && stillStopped.ActiveState !== 'activating',
+      };
+    });
+    console.info(`Restart=on-failure RestartSec=400ms: two restarts after unitd ${r.unitd.ms} ms${r.systemd ? `, systemd ${r.systemd.ms} ms` : ''}`);
+    // two cycles of (0.2 s run + 0.4 s RestartSec)
+    expect(r.unitd.ms).toBeGreaterThanOrEqual(1000);
+    expect({ ...r.unitd, ms: 0 }).toEqual({
+      seenAuto: { ActiveState: 'activating', SubState: 'auto-restart', Result: 'exit-code' },
+      twice: true,
+      ms: 0,
+      always: true,
+      no: { ActiveState: 'failed', Result: 'exit-code', NRestarts: '0' },
+      stop: 0,
+      afterStop: true,
+      stillStopped: true,
+    });
+    if (r.systemd) expect({ ...r.unitd, ms: 0 }).toEqual({ ...r.systemd, ms: 0 });
+  });
+
+  it('start-limit: repeated restarts end failed with Result=start-limit-hit', async () => {
+    const r = await onBoth(async (s) => {
+      await s.systemctl(['start', 'ss-limit.service']);
+      const p = await waitState(s, 'ss-limit.service', (x) => x.Result === 'start-limit-hit', ['ActiveState', 'SubState', 'Result', 'NRestarts'], 'start-limit-hit', 10_000);
+      const again = await s.systemctl(['start', 'ss-limit.service']);
+      await s.systemctl(['reset-failed', 'ss-limit.service']);
+      const afterReset = await s.systemctl(['start', 'ss-limit.service']);
+      await waitState(s, 'ss-limit.service', (x) => x.Result === 'start-limit-hit', ['Result'], 'start-limit-hit again', 10_000);
+      await s.systemctl(['reset-failed', 'ss-limit.service']);
+      return { p, again: [again.code, userless(again.stderr)], afterReset: afterReset.code };
+    });
+    expectSame(r);
+    expect(r.unitd.p).toEqual({ ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit', NRestarts: '2' });
+    expect(r.unitd.again[0]).toBe(1);
+  });
+});
