@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests (pure functions, parser, store) and integration tests that start
-// a real dbus-daemon, unitd and real clients (busctl, gdbus, systemctl 252).
+// Three projects: fast unit tests (pure functions, parser, store), integration tests that start
+// a real dbus-daemon, unitd and real clients (busctl, gdbus, systemctl 252), and the container
+// suite (unitd as PID 1 of a podman container).
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,18 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // unitd as PID 1 of podman containers, driven by systemctl/busctl/gdbus inside them
+        // (test/containers/; needs scripts/setup-containers.sh once; one container per file)
+        test: {
+          name: 'containers',
+          include: ['test/containers/**/*.test.ts'],
+          globalSetup: ['test/containers/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
           fileParallelism: false,
         },
       },

@@ -3,7 +3,6 @@
 // Exec lines (a whole-word $VAR splits into words and vanishes when unset; ${VAR} is replaced in
 // place; $VAR inside a word is left alone, as systemd 252 does).
 import { readFileSync } from 'node:fs';
-import { splitWords } from '../units/values.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -27,20 +26,15 @@ export function parseEnvironmentFile(text: string): Record<string, string> {
   return out;
 }
 
-/** Environment= entries ("A=1 B=2" already split per assignment by the store) into a map. */
+/**
+ * Environment= entries into a map. The store keeps one "NAME=value" per assignment, quotes already
+ * removed ("B=two words" stays one value); a later assignment of a name wins.
+ */
 export function environmentAssignments(entries: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of entries) {
-    let words: string[];
-    try {
-      words = splitWords(entry);
-    } catch {
-      continue;
-    }
-    for (const word of words) {
-      const eq = word.indexOf('=');
-      if (eq > 0) out[word.slice(0, eq)] = word.slice(eq + 1);
-    }
+    const eq = entry.indexOf('=');
+    if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return out;
 }

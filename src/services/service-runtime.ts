@@ -3,7 +3,7 @@
 // stop-sigkill, ExecStopPost, final-sigterm, final-sigkill), Result=, Restart=. It drives the unit's
 // states and asks the signal scheduler and the process tracker for the rest. No D-Bus here.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
@@ -255,7 +255,7 @@ export class ServiceRuntime {
       path: executable,
       argv,
       env,
-      cwd: this.cfg.workingDirectory.replace(/^-/, '') || (this.host.scope === 'system' ? '/' : process.env.HOME ?? '/'),
+      cwd: this.workingDirectory(),
       user: this.cfg.user || undefined,
       group: this.cfg.group || undefined,
       onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
@@ -272,6 +272,17 @@ export class ServiceRuntime {
     this.log.debug({ unit: this.unit.id, pid: proc.identity.pid, command: argv, role, kind }, 'process started');
     this.watchGroupEmpty();
     return { identity: proc.identity, kind, index, token };
+  }
+
+  /** WorkingDirectory= in its D-Bus form: "!" = a missing directory is fine, "~" = the home directory. */
+  private workingDirectory(): string {
+    let dir = this.cfg.workingDirectory;
+    const optional = dir.startsWith('!') || dir.startsWith('-');
+    if (optional) dir = dir.slice(1);
+    if (dir === '~') dir = process.env.HOME ?? '/';
+    if (dir === '') return this.host.scope === 'system' ? '/' : (process.env.HOME ?? '/');
+    if (optional && !existsSync(dir)) return '/';
+    return dir;
   }
 
   private runControl(kind: ExecKind, index = 0): void {

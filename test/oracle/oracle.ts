@@ -395,6 +395,10 @@ export async function startOracle(opts: OracleOptions): Promise<Oracle> {
     [
       'set -e',
       'mount -t tmpfs -o mode=755 tmpfs /run/systemd',
+      // a user manager writes its console log to /dev/console (it reopens it for every line), not
+      // to stderr: inside the namespace /dev/console is the log file
+      `: >${q(join(tmpDir, 'systemd.log'))}`,
+      `mount --bind ${q(join(tmpDir, 'systemd.log'))} /dev/console`,
       'mkdir -p /run/systemd/system',
       `export SYSTEMD_UNIT_PATH=${q(unitPath.join(':'))}`,
       `${SYSTEMD_BINARY} --user --unit=${IDLE_TARGET} --log-level=${opts.logLevel ?? 'info'} --log-target=console ` +

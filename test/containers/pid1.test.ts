@@ -1,0 +1,93 @@
+// unitd as a container's PID 1 (--system-manager): the plain systemctl finds it with no tricks,
+// orphans are reaped, and the container's stop signal stops every unit (ExecStop runs) before
+// unitd exits.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnitdContainer } from './harness.js';
+
+let ct: UnitdContainer;
+
+beforeAll(async () => {
+  ct = await UnitdContainer.start({
+    shared: true,
+    units: {
+      // each start leaves a short-lived grandchild behind: the subshell exits at once, so
+      // `sleep 0.3` is re-parented to PID 1 (unitd) and must be reaped there when it ends
+      'orphan-maker.service': '[Service]\nExecStart=/opt/test/orphans.sh\n',
+      // ExecStop leaves a marker in the host directory: proves the stop ran at container stop
+      'marker.service':
+        '[Unit]\nDescription=Writes a marker when stopped\n[Service]\nExecStart=/bin/sleep 100000\n' +
+        'ExecStop=/bin/sh -c \'echo "stopped main=$MAINPID" >/shared/marker\'\n',
+      // a plain service with a child, to see that every unit goes down with the container
+      'worker.service': "[Service]\nExecStart=/bin/sh -c '/bin/sleep 100001 & exec /bin/sleep 100002'\n" +
+        "ExecStopPost=/bin/sh -c 'echo \"$SERVICE_RESULT\" >/shared/worker.result'\n",
+    },
+    scripts: {
+      'orphans.sh': '#!/bin/sh\nfor i in 1 2 3 4 5; do ( /bin/sleep 0.3 & ) ; done\nexec /bin/sleep 100000\n',
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await ct?.stop();
+  ct?.cleanup();
+});
+
+describe('unitd is the system manager', () => {
+  it('runs as PID 1 and has created /run/systemd/system; /run/systemd/private is absent', async () => {
+    const r = await ct.sh('cat /proc/1/cmdline | tr "\\0" " "; echo; test -d /run/systemd/system && echo booted; test -e /run/systemd/private || echo no-private');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^node \/opt\/unitd\/dist\/cli\/main\.js --system-manager /);
+    expect(r.stdout).toContain('booted');
+    expect(r.stdout).toContain('no-private');
+    expect(ct.logs()).toMatch(/"ground":"pid1","created":true,"msg":"acting as the system manager"/);
+  });
+
+  it('the plain systemctl works with an empty environment (sd_booted, system bus, no chroot)', async () => {
+    const r = await ct.exec(['env', '-i', 'PATH=/usr/bin:/bin', 'systemctl', '--no-pager', 'start', 'worker.service']);
+    expect(r.code, r.stderr).toBe(0);
+    const a = await ct.exec(['env', '-i', 'PATH=/usr/bin:/bin', 'systemctl', 'is-active', 'worker.service']);
+    expect(a.stdout.trim()).toBe('active');
+  });
+});
+
+describe('orphans', () => {
+  it('reaps double-forked grandchildren of a unit: no zombie left', async () => {
+    const r = await ct.systemctl('start', 'orphan-maker.service');
+    expect(r.code, r.stderr).toBe(0);
+    // the grandchildren really were re-parented to PID 1
+    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 0.3');
+    expect(early.length).toBeGreaterThan(0);
+    for (const p of early) expect(p.ppid).toBe(1);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 0.3'), 10_000);
+    const ps = await ct.exec(['ps', '-eo', 'stat,pid,ppid,comm']);
+    expect(ps.stdout.split('\n').slice(1).filter((l) => /^\s*Z/.test(l))).toEqual([]);
+  });
+
+  it('reaps orphans that belong to no unit (a double fork from podman exec)', async () => {
+    const r = await ct.sh('for i in 1 2 3 4 5 6 7 8; do ( /bin/sleep 0.2 & ) ; done');
+    expect(r.code).toBe(0);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 0.2'), 10_000);
+    const zombies = (await ct.ps()).filter((p) => p.stat.startsWith('Z'));
+    expect(zombies).toEqual([]);
+  });
+});
+
+describe('container stop', () => {
+  it('stops every unit (ExecStop, ExecStopPost run) before unitd exits', async () => {
+    expect((await ct.systemctl('start', 'marker.service')).code).toBe(0);
+    const mainPid = await ct.show('marker.service', 'MainPID');
+    expect(Number(mainPid)).toBeGreaterThan(1);
+    expect(existsSync(join(ct.sharedDir, 'marker'))).toBe(false);
+    const t0 = Date.now();
+    await ct.stopKeepingFiles(20_000);
+    const took = Date.now() - t0;
+    expect(readFileSync(join(ct.sharedDir, 'marker'), 'utf8')).toBe(`stopped main=${mainPid}\n`);
+    expect(readFileSync(join(ct.sharedDir, 'worker.result'), 'utf8')).toBe('success\n');
+    // unitd exited on its own after the stop (no SIGKILL after the 20 s grace period)
+    expect(took).toBeLessThan(10_000);
+    expect(ct.logs()).toMatch(/"signal":"SIGTERM","msg":"stopping"/);
+    expect(ct.logs()).toMatch(/"msg":"stopped"/);
+  });
+});
