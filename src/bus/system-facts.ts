@@ -1,20 +1,6 @@
 // Facts about the machine the Manager interface reports: architecture, virtualization, features.
 import { existsSync, readFileSync } from 'node:fs';
-
-const ARCHITECTURES: Record<string, string> = {
-  x64: 'x86-64',
-  ia32: 'x86',
-  arm64: 'arm64',
-  arm: 'arm',
-  ppc64: 'ppc64-le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-  loong64: 'loongarch64',
-};
-
-export function architecture(): string {
-  return ARCHITECTURES[process.arch] ?? process.arch;
-}
+export { architecture } from '../util/architecture.js';
 
 function readOr(path: string, fallback: string): string {
   try {

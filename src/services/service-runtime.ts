@@ -225,10 +225,11 @@ export class ServiceRuntime {
   }
 
   /**
-   * Starts one command of an Exec*= list in the unit's group. Returns null (and reports a failed
-   * exit on the next tick, like a child whose exec failed) when the command cannot be run.
+   * Starts one command of an Exec*= list in the unit's group. A command that is not there reports
+   * a failed exit (203/EXEC) on the next tick, like a child whose exec failed; null when nothing
+   * could be spawned at all (EnvironmentFile= missing...): the caller takes systemd's "resources" path.
    */
-  private spawn(kind: ExecKind, index: number, role: 'main' | 'control'): Running {
+  private spawn(kind: ExecKind, index: number, role: 'main' | 'control'): Running | null {
     const cmd: ExecCommand = this.cfg.exec[kind][index]!;
     const group = this.ensureGroup();
     const token = ++this.tokens;
@@ -241,10 +242,15 @@ export class ServiceRuntime {
       env = { PATH: DEFAULT_PATH };
       problem = (err as Error).message;
     }
+    if (problem !== null) {
+      // systemd fails service_spawn() itself (no process): the state's "resources" path
+      this.log.warn({ unit: this.unit.id, command: cmd.path, kind, reason: problem }, 'failed to spawn command');
+      return null;
+    }
     const argv = cmd.noEnvExpand ? cmd.argv : expandArgv(cmd.argv, env);
-    const executable = problem ? null : findExecutable(cmd.path, env.PATH ?? DEFAULT_PATH);
+    const executable = findExecutable(cmd.path, env.PATH ?? DEFAULT_PATH);
     if (!executable) {
-      this.log.warn({ unit: this.unit.id, command: cmd.path, reason: problem ?? 'not found or not executable' }, 'failed to execute command');
+      this.log.warn({ unit: this.unit.id, command: cmd.path, reason: 'not found or not executable' }, 'failed to execute command');
       const running: Running = { identity: { pid: 0, startTime: 0n }, kind, index, token };
       this.unit.execStatus.set(cmd, { pid: 0, start: started, exit: now(), code: CLD_EXITED, status: EXIT_EXEC });
       if (role === 'main') this.unit.execMain = { pid: 0, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
@@ -285,14 +291,17 @@ export class ServiceRuntime {
     return dir;
   }
 
-  private runControl(kind: ExecKind, index = 0): void {
+  /** false when the command could not be spawned (no process, Result=resources for the caller) */
+  private runControl(kind: ExecKind, index = 0): boolean {
     this.control = this.spawn(kind, index, 'control');
+    return this.control !== null;
   }
 
-  private runMain(index = 0): void {
+  private runMain(index = 0): boolean {
     this.main = this.spawn('ExecStart', index, 'main');
-    this.mainKnown = true;
+    this.mainKnown = this.main !== null;
     this.alienMain = null;
+    return this.main !== null;
   }
 
   private onExit(role: 'main' | 'control', token: number, info: ExitInfo): void {
@@ -376,7 +385,11 @@ export class ServiceRuntime {
     if (this.state !== 'running' && this.state !== 'exited') return false;
     this.unit.reloadResult = 'success';
     if (this.cfg.exec.ExecReload.length === 0) return false;
-    this.runControl('ExecReload');
+    if (!this.runControl('ExecReload')) {
+      this.unit.reloadResult = 'resources';
+      this.unit.changed();
+      return true;
+    }
     this.setState('reload');
     this.armTimer(this.cfg.timeoutStartUSec, () => {
       this.log.warn({ unit: this.unit.id }, 'reload timed out');
@@ -407,7 +420,7 @@ export class ServiceRuntime {
 
   private enterStartPre(): void {
     if (this.cfg.exec.ExecStartPre.length === 0) return this.enterStart();
-    this.runControl('ExecStartPre');
+    if (!this.runControl('ExecStartPre')) return this.enterDead('resources', true);
     this.setState('start-pre');
     this.armTimer(this.cfg.timeoutStartUSec, () => this.startTimeout());
   }
@@ -425,12 +438,12 @@ export class ServiceRuntime {
       return;
     }
     if (s.type === 'forking') {
-      this.runControl('ExecStart');
+      if (!this.runControl('ExecStart')) return void this.enterSignal('stop-sigterm', 'resources');
       this.setState('start');
       this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
       return;
     }
-    this.runMain(0);
+    if (!this.runMain(0)) return void this.enterSignal('stop-sigterm', 'resources');
     if (s.type === 'oneshot') {
       this.setState('start');
       this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
@@ -442,7 +455,7 @@ export class ServiceRuntime {
 
   private enterStartPost(): void {
     if (this.cfg.exec.ExecStartPost.length === 0) return this.enterRunning('success');
-    this.runControl('ExecStartPost');
+    if (!this.runControl('ExecStartPost')) return this.enterStop('resources');
     this.setState('start-post');
     this.armTimer(this.cfg.timeoutStartUSec, () => this.startTimeout());
   }
@@ -540,7 +553,7 @@ export class ServiceRuntime {
 
     // a oneshot runs its ExecStart= lines one after another
     if (s.type === 'oneshot' && f === 'success' && this.state === 'start' && main.index + 1 < s.exec.ExecStart.length) {
-      this.runMain(main.index + 1);
+      if (!this.runMain(main.index + 1)) return this.enterStop('resources');
       this.unit.changed();
       return;
     }
@@ -591,7 +604,7 @@ export class ServiceRuntime {
 
     const list = this.cfg.exec[control.kind];
     if (f === 'success' && control.index + 1 < list.length) {
-      this.runControl(control.kind, control.index + 1);
+      if (!this.runControl(control.kind, control.index + 1)) return this.nextControlFailed();
       this.unit.controlPID = this.control!.identity.pid;
       this.unit.changed();
       return;
@@ -650,6 +663,26 @@ export class ServiceRuntime {
     }
   }
 
+  /** service_run_next_control() could not spawn: where systemd goes from each state. */
+  private nextControlFailed(): void {
+    switch (this.state) {
+      case 'start-pre':
+      case 'start-post':
+      case 'stop':
+        void this.enterSignal('stop-sigterm', 'resources');
+        return;
+      case 'stop-post':
+        this.enterDead('resources', true);
+        return;
+      case 'reload':
+        this.unit.reloadResult = 'resources';
+        this.enterRunning('success');
+        return;
+      default:
+        this.enterStop('resources');
+    }
+  }
+
   private onGroupEmpty(): void {
     if (!this.group || !this.host.tracker.isEmpty(this.group)) return this.watchGroupEmpty();
     switch (this.state) {
@@ -675,7 +708,7 @@ export class ServiceRuntime {
   private enterStop(f: ServiceResult): void {
     this.setResult(f);
     if (this.cfg.exec.ExecStop.length === 0) return void this.enterSignal('stop-sigterm', 'success');
-    this.runControl('ExecStop');
+    if (!this.runControl('ExecStop')) return void this.enterSignal('stop-sigterm', 'resources');
     this.setState('stop');
     this.armTimer(this.cfg.timeoutStopUSec, () => {
       this.log.warn({ unit: this.unit.id }, 'stopping timed out, terminating');
@@ -750,7 +783,7 @@ export class ServiceRuntime {
     this.setResult(f);
     this.control = null;
     if (this.cfg.exec.ExecStopPost.length === 0) return void this.enterSignal('final-sigterm', 'success');
-    this.runControl('ExecStopPost');
+    if (!this.runControl('ExecStopPost')) return void this.enterSignal('final-sigterm', 'resources');
     this.setState('stop-post');
     this.armTimer(this.cfg.timeoutStopUSec, () => {
       this.log.warn({ unit: this.unit.id }, 'stop-post timed out, terminating');

@@ -2,6 +2,7 @@
 // src/shared/specifier.c. In 252, %u/%U/%g/%G/%h/%s describe the user the *manager* runs as
 // (root for the system manager), not the unit's User=.
 
+import { architecture } from '../util/architecture.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname } from 'node:path';
@@ -231,15 +232,6 @@ function prettyHostname(): string | undefined {
   return v === '' ? undefined : v;
 }
 
-const ARCHITECTURES: Record<string, string> = {
-  x64: 'x86-64',
-  ia32: 'x86',
-  arm64: 'arm64',
-  arm: 'arm',
-  ppc64: 'ppc64-le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-};
 
 function absoluteEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name];
@@ -302,7 +294,7 @@ export function defaultSpecifierContext(
     machineId: readTrimmed('/etc/machine-id') ?? '',
     bootId: (readTrimmed('/proc/sys/kernel/random/boot_id') ?? '').replace(/-/g, ''),
     kernelRelease: os.release(),
-    architecture: ARCHITECTURES[os.arch()] ?? os.arch(),
+    architecture: architecture(),
     osRelease: parseOsRelease(),
     ...overrides,
   };

@@ -395,14 +395,15 @@ export async function startOracle(opts: OracleOptions): Promise<Oracle> {
     [
       'set -e',
       'mount -t tmpfs -o mode=755 tmpfs /run/systemd',
-      // a user manager writes its console log to /dev/console (it reopens it for every line), not
-      // to stderr: inside the namespace /dev/console is the log file
+      // a user manager logs to the console only through /dev/console, which must be a tty, so its
+      // console log is lost; it logs to "kmsg" by opening /dev/kmsg, which inside this namespace is
+      // the log file
       `: >${q(join(tmpDir, 'systemd.log'))}`,
-      `mount --bind ${q(join(tmpDir, 'systemd.log'))} /dev/console`,
+      `mount --bind ${q(join(tmpDir, 'systemd.log'))} /dev/kmsg`,
       'mkdir -p /run/systemd/system',
       `export SYSTEMD_UNIT_PATH=${q(unitPath.join(':'))}`,
-      `${SYSTEMD_BINARY} --user --unit=${IDLE_TARGET} --log-level=${opts.logLevel ?? 'info'} --log-target=console ` +
-        `--log-color=no >${q(join(tmpDir, 'systemd.log'))} 2>&1 </dev/null &`,
+      `${SYSTEMD_BINARY} --user --unit=${IDLE_TARGET} --log-level=${opts.logLevel ?? 'info'} --log-target=kmsg ` +
+        `--log-color=no >>${q(join(tmpDir, 'systemd.log'))} 2>&1 </dev/null &`,
       `echo $! >${q(join(tmpDir, 'systemd.pid'))}.tmp`,
       `mv ${q(join(tmpDir, 'systemd.pid'))}.tmp ${q(join(tmpDir, 'systemd.pid'))}`,
       'exec sleep infinity',
