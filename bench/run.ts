@@ -1,6 +1,8 @@
 // unitd's bench: `npm run bench` (small sizes, CI smoke) or `npm run bench -- --full`.
 // Options: --full, --no-systemd (skip the real-systemd baseline), --profile (unitd under
-// node --cpu-prof; the profile lands in bench/results/profiles/), --only=1,2,... (scenarios).
+// node --cpu-prof; the profile lands in bench/results/*.cpuprofile), --only=1,2,... (scenarios),
+// --unitd-log-level=LEVEL (default info, unitd's default; systemd runs at its default, info),
+// --ab=PATH/dist/cli/main.js (a second unitd build, 'unitd-b', measured in the same run: scenarios 1-4).
 // Every figure is a median with a baseline from the same run; see bench/README.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ const full = argv.includes('--full');
 const withSystemd = !argv.includes('--no-systemd');
 const profile = argv.includes('--profile');
 const onlyArg = argv.find((a) => a.startsWith('--only='));
+const abMain = argv.find((a) => a.startsWith('--ab='))?.slice(5);
+const unitdLogLevel = argv.find((a) => a.startsWith('--unitd-log-level='))?.slice(18) ?? 'info';
 const only = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
 const want = (n: string): boolean => !only || only.has(n);
 const sizes = full ? FULL : SMALL;
@@ -30,12 +34,18 @@ async function main(): Promise<void> {
   const unitDir = writeBenchUnits(sizes.stopSizes, sizes.bombSize);
   let unitd: UnitdTarget | null = null;
   let systemd: SystemdTarget | null = null;
+  let unitdB: UnitdTarget | null = null;
   const sessions: Session[] = [];
   let systemdNote = '';
   const cleanup = async (): Promise<void> => {
     for (const s of sessions) s.client.disconnect();
     sessions.length = 0;
+    if (unitd) {
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(join(resultsDir, 'unitd.log'), unitd.logs.join('\n') + '\n');
+    }
     await unitd?.stop();
+    await unitdB?.stop();
     await systemd?.stop();
     rmSync(unitDir, { recursive: true, force: true });
   };
@@ -43,10 +53,14 @@ async function main(): Promise<void> {
     process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   }
   try {
-    const profDir = join(resultsDir, 'profiles');
+    const profDir = resultsDir; // *.cpuprofile there is git-ignored
     if (profile) mkdirSync(profDir, { recursive: true });
-    unitd = await startUnitdTarget({ unitDirs: [unitDir], cpuProfDir: profile ? profDir : undefined });
+    unitd = await startUnitdTarget({ unitDirs: [unitDir], cpuProfDir: profile ? profDir : undefined, logLevel: unitdLogLevel });
     sessions.push(await openSession(unitd));
+    if (abMain) {
+      unitdB = await startUnitdTarget({ unitDirs: [unitDir], logLevel: unitdLogLevel, main: abMain, name: 'unitd-b' });
+      sessions.push(await openSession(unitdB));
+    }
     const avail = systemdAvailable();
     if (withSystemd && avail.ok) {
       systemd = await startSystemdTarget({ unitDirs: [unitDir] });
@@ -69,9 +83,12 @@ async function main(): Promise<void> {
     sessions.length = 0;
     await systemd?.stop();
     systemd = null;
+    await unitdB?.stop();
+    unitdB = null;
+    writeFileSync(join(resultsDir, 'unitd.log'), unitd.logs.join('\n') + '\n');
     await unitd.stop();
     unitd = null;
-    if (want('5')) rows.push(...(await manyUnits(sizes)));
+    if (want('5')) rows.push(...(await manyUnits(sizes, profile ? resultsDir : undefined)));
   } finally {
     await cleanup();
   }

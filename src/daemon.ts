@@ -14,7 +14,7 @@ import { unitSearchPath } from './units/search-path.js';
 import { UnitStore } from './units/unit-loader.js';
 import { isValidUnitName } from './units/unit-name.js';
 import { createProcessTracker } from './processes/index.js';
-import { becomeSystemManager } from './system-manager.js';
+import { becomeSystemManager, requireSystemManagerGround } from './system-manager.js';
 
 export const BUS_NAME = 'org.freedesktop.systemd1';
 
@@ -67,9 +67,8 @@ async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus
 }
 
 export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaemon> {
-  // --system-manager: refused (throws) unless PID 1 or in a container; creates /run/systemd/system
-  const systemManager = opts.systemManager ? becomeSystemManager() : null;
-  if (systemManager) log.info({ ground: systemManager.ground, created: systemManager.created }, 'acting as the system manager');
+  // --system-manager: refused (throws) unless PID 1 or in a container; checked before anything starts
+  if (opts.systemManager) requireSystemManagerGround();
   const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
   const store = new UnitStore({ scope: opts.scope, searchPath });
   const tracker = createProcessTracker({ force: opts.tracker === 'auto' ? undefined : opts.tracker });
@@ -99,9 +98,11 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
   if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
     bus.disconnect();
     await embedded?.stop();
-    systemManager?.release();
     throw new Error(`${BUS_NAME} is already owned on ${address}`);
   }
+  // --system-manager: /run/systemd/system appears only once clients can be served
+  const systemManager = opts.systemManager ? becomeSystemManager() : null;
+  if (systemManager) log.info({ ground: systemManager.ground, created: systemManager.created }, 'acting as the system manager');
   log.info({ busAddress: address, embedded: embedded !== null, scope: opts.scope, units: manager.units.units().length, unitPath: searchPath }, 'ready');
 
   return {

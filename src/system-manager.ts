@@ -4,9 +4,11 @@
 //
 // Creating that directory on an ordinary host would make every tool (invoke-rc.d,
 // deb-systemd-invoke, ...) believe systemd is PID 1, so the flag is refused unless unitd really is
-// the system's init: PID 1 of its PID namespace, or inside a container (podman/docker/nspawn
-// markers), e.g. under a minimal init such as tini/catatonit. /run/systemd/private is never created:
-// root's systemctl tries it first and falls back to the system bus when it is absent.
+// the system's init: PID 1 of its PID namespace, or a payload its container manager marked with the
+// `container` environment variable (podman, systemd-nspawn and LXC set it), e.g. under a minimal
+// init such as catatonit. Marker files such as /.dockerenv are NOT trusted: hosts built from
+// container images keep them (this project's CI VMs have one). /run/systemd/private is never
+// created: root's systemctl tries it first and falls back to the system bus when it is absent.
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 
 export const BOOTED_DIR = '/run/systemd/system';
@@ -15,20 +17,28 @@ export interface SystemFacts {
   pid: number;
   /** the `container` environment variable (set by podman, systemd-nspawn, LXC) */
   containerEnv: string | undefined;
-  exists(path: string): boolean;
 }
 
 export function currentFacts(): SystemFacts {
-  return { pid: process.pid, containerEnv: process.env.container, exists: existsSync };
+  return { pid: process.pid, containerEnv: process.env.container };
 }
 
 /** why unitd may act as the system manager here, or null when it must not */
 export function systemManagerGround(facts: SystemFacts): string | null {
   if (facts.pid === 1) return 'pid1';
   if (facts.containerEnv) return `container=${facts.containerEnv}`;
-  if (facts.exists('/run/.containerenv')) return 'podman';
-  if (facts.exists('/.dockerenv')) return 'docker';
   return null;
+}
+
+/** the ground for --system-manager; throws when unitd is not PID 1 and not in a container */
+export function requireSystemManagerGround(facts: SystemFacts = currentFacts(), dir: string = BOOTED_DIR): string {
+  const ground = systemManagerGround(facts);
+  if (!ground) {
+    throw new Error(
+      `--system-manager refused: unitd is not PID 1 and $container is not set; creating ${dir} here would make every tool on this host believe systemd is running`,
+    );
+  }
+  return ground;
 }
 
 export interface SystemManagerMark {
@@ -40,13 +50,8 @@ export interface SystemManagerMark {
 
 /** creates /run/systemd/system; throws when unitd is not PID 1 and not in a container */
 export function becomeSystemManager(facts: SystemFacts = currentFacts(), dir: string = BOOTED_DIR): SystemManagerMark {
-  const ground = systemManagerGround(facts);
-  if (!ground) {
-    throw new Error(
-      `--system-manager refused: unitd is not PID 1 and no container was detected; creating ${dir} here would make every tool on this host believe systemd is running`,
-    );
-  }
-  const created = !facts.exists(dir);
+  const ground = requireSystemManagerGround(facts, dir);
+  const created = !existsSync(dir);
   if (created) mkdirSync(dir, { recursive: true, mode: 0o755 });
   return {
     ground,

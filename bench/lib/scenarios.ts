@@ -3,7 +3,7 @@
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { Client, MANAGER_PATH } from './client.js';
-import { cgroupPids, cgroupPopulated, cpuMs, rssKiB, startUnitdTarget, type Target, type UnitdTarget } from './targets.js';
+import { cgroupPids, cgroupPopulated, cpuMs, destroyCgroup, rssKiB, startUnitdTarget, type Target, type UnitdTarget } from './targets.js';
 import { BOMB_UNIT, KILL_UNIT, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
 import { now, round, sleep, summarize, type Summary } from './stats.js';
 
@@ -37,7 +37,7 @@ export interface Sizes {
 }
 
 export const SMALL: Sizes = {
-  full: false, pingKillCalls: 1000, stopSizes: [1, 100, 1000], stopReps: { 1: 5, 100: 3, 1000: 2 }, escalationReps: 2,
+  full: false, pingKillCalls: Number(process.env.BENCH_KILL_CALLS ?? 1000), stopSizes: [1, 100, 1000], stopReps: { 1: 5, 100: 3, 1000: 2 }, escalationReps: 2,
   bombSize: 2000, bombReps: 1, manyUnits: 1000, startups: 2, listUnitsReps: 20, getAllReps: 50, throughputCalls: 10_000,
 };
 export const FULL: Sizes = {
@@ -94,10 +94,11 @@ export async function killVsPing(sessions: Session[], sizes: Sizes): Promise<Row
     await s.client.job('StartUnit', KILL_UNIT);
     const ops: Record<string, () => Promise<unknown>> = {
       ping: () => s.client.ping(),
+      getUnit: () => s.client.manager('GetUnit', 's', [KILL_UNIT]),
       killMain: () => s.client.manager('KillUnit', 'ssi', [KILL_UNIT, 'main', 18]),
       killAll: () => s.client.manager('KillUnit', 'ssi', [KILL_UNIT, 'all', 18]),
     };
-    const samples: Record<string, number[]> = { ping: [], killMain: [], killAll: [] };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
     for (let i = 0; i < 200; i++) for (const op of Object.values(ops)) await op(); // warm-up
     const block = 50;
     for (let done = 0; done < sizes.pingKillCalls; done += block) {
@@ -115,6 +116,22 @@ export async function killVsPing(sessions: Session[], sizes: Sizes): Promise<Row
   const u = result.unitd!;
   const sd = result.systemd;
   const rows: Row[] = [];
+  rows.push(ratioRow({
+    id: '1.getUnit', what: 'GetUnit round trip vs Peer.Ping (a cheap method with an argument)', unit: 'µs', unitd: u.getUnit!.median, baseline: u.ping!.median,
+    baselineName: 'unitd Peer.Ping, same connection', target: 'context',
+  }, null));
+  if (sd) {
+    rows.push(ratioRow({
+      id: '1.ping.systemd', what: 'Peer.Ping round trip vs systemd 252', unit: 'µs', unitd: u.ping!.median, baseline: sd.ping!.median,
+      baselineName: 'systemd 252 (same client, its own dbus-daemon)', target: 'context',
+    }, null));
+  }
+  const b = result['unitd-b'];
+  if (b) {
+    for (const key of ['ping', 'getUnit', 'killMain', 'killAll']) {
+      rows.push(ratioRow({ id: `1.${key}.ab`, what: `A/B: ${key} round trip, unitd-b vs unitd`, unit: 'µs', unitd: b[key]!.median, baseline: u[key]!.median, baselineName: 'unitd (A)', target: 'A/B' }, null));
+    }
+  }
   for (const [key, label] of [['killMain', 'KillUnit(main, SIGCONT)'], ['killAll', 'KillUnit(all, SIGCONT), 1 process']] as const) {
     rows.push(ratioRow({
       id: `1.${key}`, what: `${label} round trip vs Peer.Ping`, unit: 'µs', unitd: u[key]!.median, baseline: u.ping!.median,
@@ -181,6 +198,11 @@ export async function stopCurve(sessions: Session[], sizes: Sizes): Promise<{ ro
       detail: { unitd: u, systemd: sd, anomalies: anomalies.filter((a) => a.includes(`n=${n}:`)) },
     }, n === top ? 0.8 : null));
   }
+  if (samples['unitd-b']) {
+    for (const n of sizes.stopSizes) {
+      rows.push(ratioRow({ id: `2.stop${n}.ab`, what: `A/B: StopUnit → JobRemoved, ${n}, unitd-b vs unitd`, unit: 'ms', unitd: summarize(samples['unitd-b'][n]!).median, baseline: summarize(samples.unitd![n]!).median, baselineName: 'unitd (A)', target: 'A/B' }, null));
+    }
+  }
   return { rows, curve };
 }
 
@@ -207,7 +229,9 @@ export async function escalation(sessions: Session[], sizes: Sizes): Promise<Row
     detail: { unitd: u, systemd: sd, samples: past },
   }, null);
   row.pass = u.median <= 50;
-  return [row];
+  const rows = [row];
+  if (past['unitd-b']) rows.push(ratioRow({ id: '3.escalation.ab', what: 'A/B: past the timeout, unitd-b vs unitd', unit: 'ms', unitd: summarize(past['unitd-b']).median, baseline: u.median, baselineName: 'unitd (A)', target: 'A/B' }, null));
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,19 +256,30 @@ export async function forkBomb(sessions: Session[], sizes: Sizes): Promise<Row[]
         /* no inotify: the poll below */
       }
       const poll = setInterval(check, 5);
-      const { t0, removed } = await s.client.job('StopUnit', BOMB_UNIT, 60_000);
+      const t0 = now();
+      let jobAt = NaN;
+      let result = 'no JobRemoved within 30 s';
+      try {
+        const { removed } = await s.client.job('StopUnit', BOMB_UNIT, 30_000);
+        jobAt = removed.at;
+        result = removed.result;
+      } catch (e) {
+        log(`fork bomb ${s.target.name}: ${(e as Error).message}`);
+      }
       check();
-      await waitFor(() => emptyAt > 0, 30_000, `${dir} empty`).catch(() => undefined);
+      await waitFor(() => emptyAt > 0, 10_000, `${dir} empty`).catch(() => undefined);
       clearInterval(poll);
       watcher?.close();
       await sleep(1000);
       const left = survivors();
-      r.jobMs.push(removed.at - t0);
+      r.jobMs.push(jobAt - t0);
       r.emptyMs.push(emptyAt ? emptyAt - t0 : NaN);
       r.survivors.push(left.length);
-      r.result.push(removed.result);
-      log(`fork bomb ${s.target.name}: JobRemoved ${(removed.at - t0).toFixed(1)} ms, empty ${(emptyAt - t0).toFixed(1)} ms, survivors ${left.length}`);
-      for (const p of left) {
+      r.result.push(result);
+      log(`fork bomb ${s.target.name}: JobRemoved ${(jobAt - t0).toFixed(1)} ms (${result}), empty ${(emptyAt - t0).toFixed(1)} ms, survivors ${left.length}`);
+      // survivors are ended through the target's own cgroup (they cannot leave it), then by PID
+      if (left.length > 0) await destroyCgroup(dir);
+      for (const p of survivors()) {
         try {
           process.kill(p, 'SIGKILL');
         } catch {
@@ -265,10 +300,16 @@ export async function forkBomb(sessions: Session[], sizes: Sizes): Promise<Row[]
     id: '4.bomb.job', what: 'fork bomb: StopUnit → JobRemoved', unit: 'ms', unitd: summarize(u.jobMs).median,
     baseline: sd ? summarize(sd.jobMs).median : null, baselineName: 'systemd 252 --user, same run', target: 'context',
   }, null));
+  const b = res['unitd-b'];
+  if (b) {
+    rows.push(ratioRow({ id: '4.bomb.empty.ab', what: 'A/B: fork bomb → cgroup empty, unitd-b vs unitd', unit: 'ms', unitd: summarize(b.emptyMs).median, baseline: summarize(u.emptyMs).median, baselineName: 'unitd (A)', target: 'A/B', detail: { b } }, null));
+  }
   const surv = Math.max(...u.survivors);
+  const failed = u.result.filter((x) => x !== 'done');
   rows.push({
     id: '4.bomb.survivors', what: 'fork bomb: survivors 1 s after JobRemoved (max over runs)', unit: 'count', unitd: surv,
-    baseline: sd ? Math.max(...sd.survivors) : null, baselineName: 'systemd 252 --user, same run', ratio: null, target: '= 0', pass: surv === 0,
+    baseline: sd ? Math.max(...sd.survivors) : null, baselineName: 'systemd 252 --user, same run', ratio: null, target: '= 0, JobRemoved "done"', pass: surv === 0 && failed.length === 0,
+    detail: { unitdResults: u.result, systemdResults: sd?.result ?? null },
   });
   return rows;
 }
@@ -276,14 +317,14 @@ export async function forkBomb(sessions: Session[], sizes: Sizes): Promise<Row[]
 // ---------------------------------------------------------------------------------------------
 // 5. 1000 loaded units
 
-export async function manyUnits(sizes: Sizes, log_: (s: string) => void = log): Promise<Row[]> {
+export async function manyUnits(sizes: Sizes, cpuProfDir?: string, log_: (s: string) => void = log): Promise<Row[]> {
   const dir = writeManyUnits(sizes.manyUnits);
   const startup: number[] = [];
   const rss: number[] = [];
   let last: { t: UnitdTarget; c: Client } | null = null;
   try {
     for (let i = 0; i < sizes.startups; i++) {
-      const t = await startUnitdTarget({ unitDirs: [dir] });
+      const t = await startUnitdTarget({ unitDirs: [dir], cpuProfDir: i === sizes.startups - 1 ? cpuProfDir : undefined });
       startup.push(t.startupMs);
       await sleep(300);
       rss.push(rssKiB(t.pid) / 1024);
@@ -300,10 +341,14 @@ export async function manyUnits(sizes: Sizes, log_: (s: string) => void = log): 
       await c.manager('ListUnits');
       await c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
     }
-    for (let i = 0; i < Math.max(sizes.listUnitsReps, sizes.getAllReps); i++) {
-      let t0 = now();
+    for (let i = 0; i < 200; i++) {
+      // the floor, on its own (a Ping right after a 1000-entry ListUnits reply pays for its GC)
+      const t0 = now();
       await c.ping();
       lat.ping!.push(now() - t0);
+    }
+    for (let i = 0; i < Math.max(sizes.listUnitsReps, sizes.getAllReps); i++) {
+      let t0 = now();
       if (i < sizes.listUnitsReps) {
         t0 = now();
         await c.manager('ListUnits');
@@ -323,11 +368,12 @@ export async function manyUnits(sizes: Sizes, log_: (s: string) => void = log): 
     log_(`many units: start-up ${st.median.toFixed(0)} ms, RSS ${summarize(rss).median.toFixed(1)} MiB, ListUnits ${summarize(lat.list!).median.toFixed(2)} ms`);
     const rows: Row[] = [
       { id: '5.startup', what: `${sizes.manyUnits} enabled units: spawn → "ready"`, unit: 'ms', unitd: round(st.median), baseline: null, baselineName: '', ratio: null, target: '≤ 1000 ms', pass: st.median <= 1000, detail: { startup: st, loaded } },
-      { id: '5.rss', what: `${sizes.manyUnits} units: RSS after ready (after the queries)`, unit: 'MiB', unitd: round(summarize(rss).median, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: Math.max(summarize(rss).median, rssAfter) <= 150, detail: { rssAfterQueries: round(rssAfter, 1) } },
+      { id: '5.rss', what: `${sizes.manyUnits} units: RSS after ready`, unit: 'MiB', unitd: round(summarize(rss).median, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: summarize(rss).median <= 150 },
+      { id: '5.rss.queried', what: `${sizes.manyUnits} units: RSS after the ListUnits/GetAll queries`, unit: 'MiB', unitd: round(rssAfter, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: rssAfter <= 150 },
       ratioRow({ id: '5.listunits', what: `ListUnits (${loaded} units) vs Peer.Ping`, unit: 'ms', unitd: summarize(lat.list!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: '≤ 50 ms', detail: { list: summarize(lat.list!), ping: summarize(lat.ping!) } }, null),
       ratioRow({ id: '5.getall', what: 'GetAll("") on one unit vs Peer.Ping', unit: 'ms', unitd: summarize(lat.getAll!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: 'context', detail: { getAll: summarize(lat.getAll!) } }, null),
     ];
-    rows[2]!.pass = rows[2]!.unitd <= 50;
+    rows[3]!.pass = rows[3]!.unitd <= 50;
     return rows;
   } finally {
     await last?.t.stop();
@@ -363,6 +409,7 @@ async function pipelined(clients: Client[], inFlightPerClient: number, total: nu
 export async function throughput(unitd: UnitdTarget, sizes: Sizes): Promise<Row[]> {
   const clients = await Promise.all([0, 1, 2, 3].map(() => Client.connect(unitd.busAddress, now)));
   try {
+    await clients[0]!.subscribeJobs();
     await clients[0]!.job('StartUnit', KILL_UNIT);
     const kill = (c: Client): Promise<unknown> => c.manager('KillUnit', 'ssi', [KILL_UNIT, 'main', 18]);
     await pipelined(clients, 16, 5000, kill); // warm-up
@@ -376,6 +423,9 @@ export async function throughput(unitd: UnitdTarget, sizes: Sizes): Promise<Row[
     const rss1 = rssKiB(unitd.pid) / 1024;
     const k2 = await pipelined(clients, 16, sizes.throughputCalls, kill);
     const rss2 = rssKiB(unitd.pid) / 1024;
+    // Ping only: does RSS keep growing without KillUnit? (the bus layer vs the kill path)
+    await pipelined(clients, 16, sizes.throughputCalls, (c) => c.ping());
+    const rss3 = rssKiB(unitd.pid) / 1024;
     await clients[0]!.job('StopUnit', KILL_UNIT);
     log(`throughput: KillUnit ${k.perSec.toFixed(0)}/s (${k.errors} errors), Ping ${ping.perSec.toFixed(0)}/s, RSS ${rss0.toFixed(1)} → ${rss1.toFixed(1)} → ${rss2.toFixed(1)} MiB`);
     const row = ratioRow({
@@ -386,7 +436,8 @@ export async function throughput(unitd: UnitdTarget, sizes: Sizes): Promise<Row[
     row.pass = k.perSec >= 10_000 && k.errors === 0 && k2.errors === 0;
     return [
       row,
-      { id: '6.rss', what: `RSS before → after ${sizes.throughputCalls} → after ${2 * sizes.throughputCalls} KillUnit calls`, unit: 'MiB', unitd: round(rss2, 1), baseline: round(rss0, 1), baselineName: 'RSS before', ratio: round(rss2 / rss0, 3), target: 'no growth beyond noise (≤ 1.1×)', pass: rss2 / rss0 <= 1.1, detail: { rss0, rss1, rss2 } },
+      // the first batch grows the heap to its working size; a leak shows as growth from batch 1 to 2
+      { id: '6.rss', what: `RSS after ${2 * sizes.throughputCalls} vs after ${sizes.throughputCalls} KillUnit calls (before: ${rss0.toFixed(1)} MiB)`, unit: 'MiB', unitd: round(rss2, 1), baseline: round(rss1, 1), baselineName: `after ${sizes.throughputCalls} calls`, ratio: round(rss2 / rss1, 3), target: 'no growth beyond noise (≤ 1.1×)', pass: rss2 / rss1 <= 1.1, detail: { rss0, rss1, rss2, rssAfterAsManyPings: rss3 } },
     ];
   } finally {
     for (const c of clients) c.disconnect();

@@ -18,7 +18,7 @@ export function quantile(sorted: number[], q: number): number {
 }
 
 export function summarize(samples: number[]): Summary {
-  const s = [...samples].sort((a, b) => a - b);
+  const s = samples.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   return { n: s.length, median: quantile(s, 0.5), p10: quantile(s, 0.1), p90: quantile(s, 0.9), min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN };
 }
 

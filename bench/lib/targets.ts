@@ -13,7 +13,8 @@ import { startOracle, oracleAvailable, oracleUnavailableReason, type Oracle } fr
 import { now, sleep } from './stats.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/dist-bench\/$/, '');
-export const UNITD_MAIN = join(REPO_ROOT, 'dist/cli/main.js');
+/** the unitd under test; UNITD_BENCH_MAIN points the bench at another build (A/B experiments) */
+export const UNITD_MAIN = process.env.UNITD_BENCH_MAIN || join(REPO_ROOT, 'dist/cli/main.js');
 
 // ---------------------------------------------------------------------------------------------
 // cgroups
@@ -110,7 +111,8 @@ export function cpuMs(pid: number): number {
 // targets
 
 export interface Target {
-  readonly name: 'unitd' | 'systemd';
+  /** 'unitd', 'systemd', or 'unitd-b' (a second build under --ab) */
+  readonly name: string;
   readonly busAddress: string;
   /** the manager's PID */
   readonly pid: number;
@@ -120,7 +122,6 @@ export interface Target {
 }
 
 export interface UnitdTarget extends Target {
-  readonly name: 'unitd';
   /** ms from spawn to the "ready" log line */
   readonly startupMs: number;
   readonly child: ChildProcess;
@@ -132,17 +133,21 @@ export interface UnitdOptions {
   logLevel?: string;
   /** run node with --cpu-prof, writing the profile to this directory on exit */
   cpuProfDir?: string;
+  /** the entry point to run (default UNITD_MAIN) and the target's name (default 'unitd') */
+  main?: string;
+  name?: string;
   /** reuse a bus instead of starting a private dbus-daemon */
   bus?: PrivateBus;
 }
 
 export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget> {
-  if (!existsSync(UNITD_MAIN)) throw new Error(`${UNITD_MAIN} missing: run npm run build`);
+  const main = opts.main ?? UNITD_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} missing: run npm run build`);
   const bus = opts.bus ?? (await startPrivateBus());
   const cg = join(cgroup2Mount(), ownCgroup(), `unitd-bench-${randomBytes(4).toString('hex')}`);
   mkdirSync(cg);
   const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const args = [...nodeArgs, UNITD_MAIN, '--bus-address', bus.address, '--log-level', opts.logLevel ?? 'info', '--tracker', 'cgroup2'];
+  const args = [...nodeArgs, main, '--bus-address', bus.address, '--log-level', opts.logLevel ?? 'info', '--tracker', 'cgroup2'];
   for (const d of opts.unitDirs) args.push('--unit-path', d);
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const t0 = now();
@@ -152,8 +157,15 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
   });
   const logs: string[] = [];
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const startupMs = await new Promise<number>((resolve, reject) => {
+    // "ready" is an info line; below info, the stderr banner that follows it marks readiness
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('unitd is ready')) {
+        clearTimeout(timer);
+        resolve(now() - t0);
+      }
+    });
     const timer = setTimeout(() => reject(new Error(`unitd not ready in 30 s: ${stderr}\n${logs.slice(-20).join('\n')}`)), 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -176,7 +188,7 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
   const pid = child.pid!;
   let stopped = false;
   return {
-    name: 'unitd',
+    name: opts.name ?? 'unitd',
     busAddress: bus.address,
     pid,
     startupMs,
@@ -201,7 +213,6 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
 }
 
 export interface SystemdTarget extends Target {
-  readonly name: 'systemd';
   readonly oracle: Oracle;
 }
 

@@ -11,7 +11,7 @@ export const KILL_UNIT = 'bench-kill.service';
 export const STUBBORN_UNIT = 'bench-stubborn.service';
 export const BOMB_UNIT = 'bench-bomb.service';
 
-// every process forks then hops to a new PID about once a second (parent exits), so a PID list
+// every process forks then hops to a new PID every 2-4 s (parent exits), so a PID list
 // read before killing is stale; population stays at N. TERM is not caught (default action).
 const BOMB_PY = `
 import os, sys, time, signal, random
@@ -27,7 +27,7 @@ if main:
         signal.pause()
 random.seed(os.getpid())
 while True:
-    time.sleep(0.5 + random.random())
+    time.sleep(2 + 2 * random.random())
     if os.fork() != 0:
         os._exit(0)
 `;

@@ -33,6 +33,9 @@ export interface UnitOperationsContext {
   callerUnit(ctx: CallContext): Promise<Unit | undefined>;
 }
 
+/** unit types that have processes to kill in systemd 252 (a .kill in their vtable) */
+const KILLABLE_TYPES: ReadonlySet<string> = new Set(['service', 'socket', 'mount', 'swap', 'scope', 'slice']);
+
 const VERB_OF_METHOD: Record<string, JobType | 'reload-or-restart' | 'reload-or-try-restart'> = {
   Start: 'start',
   Stop: 'stop',
@@ -94,6 +97,8 @@ export class UnitOperations {
     await requirePrivilege(ctx, CAP_KILL);
     const live = this.m.units.get(unit.id);
     if (!live) throw Errors.unitNotLoaded(unit.id);
+    // systemd 252 (unit_kill): a type without a kill method (target, timer, path, device...) is -EOPNOTSUPP
+    if (!KILLABLE_TYPES.has(live.id.slice(live.id.lastIndexOf('.') + 1))) throw new BusError('org.freedesktop.DBus.Error.NotSupported', 'Operation not supported');
     await bus(() => this.m.kill(live, req));
   }
 

@@ -11,6 +11,8 @@ const isInactive = (s: ActiveState) => s === 'inactive' || s === 'failed';
 
 export class ServiceDriver implements UnitDriver {
   private readonly runtimes = new WeakMap<Unit, ServiceRuntime>();
+  /** start rate limits by unit id: they survive the unit object being collected while inactive */
+  private readonly startLimits = new Map<string, { times: number[] }>();
   queue: JobQueue | null = null;
 
   constructor(private readonly host: ServiceHost) {}
@@ -19,7 +21,12 @@ export class ServiceDriver implements UnitDriver {
     if (!unit.config.service) return null;
     let rt = this.runtimes.get(unit);
     if (!rt) {
-      rt = new ServiceRuntime(unit, this.host);
+      let limit = this.startLimits.get(unit.id);
+      if (!limit) {
+        limit = { times: [] };
+        this.startLimits.set(unit.id, limit);
+      }
+      rt = new ServiceRuntime(unit, this.host, limit);
       this.runtimes.set(unit, rt);
     }
     return rt;
@@ -95,7 +102,9 @@ export class ServiceDriver implements UnitDriver {
         return null;
       }
       if (s === 'activating') return null;
-      if (isInactive(s)) return s === 'failed' ? 'failed' : 'done';
+      // the runtime may be on its way down without having published it yet (a failed start goes
+      // through the signal states, which are shown only once something is signalled)
+      if (isInactive(s) && rt.isInactive()) return s === 'failed' ? 'failed' : 'done';
       return null;
     });
   }
@@ -110,7 +119,9 @@ export class ServiceDriver implements UnitDriver {
     if ((await rt.stop()) === 'already') return 'done';
     return this.watch(job, (s) => {
       if (isInactive(s) && rt.state !== 'auto-restart') return 'done';
-      if (s !== 'deactivating' && !isInactive(s) && rt.state !== 'auto-restart') return 'failed';
+      // back to active while the stop job runs: failed (unit_process_job); a signal state that is
+      // not published yet still shows the old active state
+      if (s !== 'deactivating' && !isInactive(s) && rt.state !== 'auto-restart' && !rt.isStopping()) return 'failed';
       return null;
     });
   }

@@ -3,10 +3,10 @@
 // stop-sigkill, ExecStopPost, final-sigterm, final-sigkill), Result=, Restart=. It drives the unit's
 // states and asks the signal scheduler and the process tracker for the rest. No D-Bus here.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
+import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker, SpawnedProcess } from '../processes/types.js';
 import type { SignalScheduler, KillOperation, KillTargets } from '../signals/signal-scheduler.js';
 import type { KillRequest } from '../signals/kill-request.js';
 import { USEC_INFINITY, type ExecCommand, type ExecKind, type ServiceSection } from '../units/types.js';
@@ -72,6 +72,47 @@ interface Running {
   index: number;
   /** bumps with every spawn, so a late exit of an older process is not mistaken for this one */
   token: number;
+  /** what the process execs in the end (Type=exec waits for it) */
+  launched?: { path: string; argv: string[] };
+}
+
+/** Exit statuses systemd's child reports when it cannot become the command (exit-status.h). */
+const EXIT_GROUP = 216;
+const EXIT_USER = 217;
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Whether the process has become its command: the launch step (argv[0] "unitd-exec"), setpriv and
+ * perl come first in the same PID. null when the process is gone.
+ */
+function hasExeced(pid: number, launched: { path: string; argv: string[] }): boolean | null {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return null;
+  }
+  if (args[args.length - 1] === '') args.pop();
+  if (args.length === 0) return null; // a zombie
+  const { path, argv } = launched;
+  if (args.length === argv.length && args.every((a, i) => a === argv[i])) return true;
+  if (args[0] === 'unitd-exec') return false;
+  try {
+    if (readlinkSync(`/proc/${pid}/exe`) === realpathOrSelf(path)) return true;
+  } catch {
+    return null;
+  }
+  // a script: the kernel runs "interpreter [arg] path argv[1..]"
+  const tail = [path, ...argv.slice(1)];
+  const at = args.length - tail.length;
+  return at >= 1 && args[at - 1] !== '--' && tail.every((a, i) => args[at + i] === a);
 }
 
 function usecToMs(usec: bigint): number | null {
@@ -94,6 +135,8 @@ function findExecutable(path: string, envPath: string): string | null {
 
 export class ServiceRuntime {
   state: ServiceState = 'dead';
+  /** the state last published (logged, on the bus); differs from `state` while a signal state is entered silently */
+  private announced: ServiceState = 'dead';
   private group: ProcessGroup | null = null;
   private main: Running | null = null;
   /** the main PID is known (false for a forking service whose main process could not be found) */
@@ -103,12 +146,16 @@ export class ServiceRuntime {
   private forbidRestart = false;
   private tokens = 0;
   private emptyWatchToken = 0;
-  private startTimes: number[] = [];
   private pidFileWait: NodeJS.Timeout | null = null;
+  private execWait: NodeJS.Timeout | null = null;
+  /** the last run ended without an automatic restart: the next start resets NRestarts */
+  private flushRestarts = false;
 
   constructor(
     readonly unit: Unit,
     private readonly host: ServiceHost,
+    /** the start rate limit's recent start times; outlives the unit object (systemd 252 keeps it across a stop/start by hand) */
+    private readonly startLimit: { times: number[] } = { times: [] },
   ) {}
 
   private get cfg(): ServiceSection {
@@ -124,13 +171,18 @@ export class ServiceRuntime {
   // ---- state -----------------------------------------------------------------------------
 
   private setState(state: ServiceState): void {
-    const old = this.state;
+    const old = this.announced;
     this.state = state;
+    this.announced = state;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     if (state === 'dead' || state === 'failed' || state === 'running' || state === 'exited') this.clearPidFileWait();
+    if (state !== 'start' && this.execWait) {
+      clearTimeout(this.execWait);
+      this.execWait = null;
+    }
     this.unit.mainPID = this.main?.identity.pid ?? 0;
     this.unit.controlPID = this.control?.identity.pid ?? 0;
     if (old !== state) {
@@ -249,23 +301,34 @@ export class ServiceRuntime {
     }
     const argv = cmd.noEnvExpand ? cmd.argv : expandArgv(cmd.argv, env);
     const executable = findExecutable(cmd.path, env.PATH ?? DEFAULT_PATH);
-    if (!executable) {
-      this.log.warn({ unit: this.unit.id, command: cmd.path, reason: 'not found or not executable' }, 'failed to execute command');
+    // the command cannot become a process: systemd's child exits with 203/EXEC, 217/USER, 216/GROUP
+    const childFailure = (status: number, reason: string): Running => {
+      this.log.warn({ unit: this.unit.id, command: cmd.path, reason }, 'failed to execute command');
       const running: Running = { identity: { pid: 0, startTime: 0n }, kind, index, token };
-      this.unit.execStatus.set(cmd, { pid: 0, start: started, exit: now(), code: CLD_EXITED, status: EXIT_EXEC });
+      this.unit.execStatus.set(cmd, { pid: 0, start: started, exit: now(), code: CLD_EXITED, status });
       if (role === 'main') this.unit.execMain = { pid: 0, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
-      setImmediate(() => this.onExit(role, token, { code: 1, status: EXIT_EXEC }));
+      setImmediate(() => this.onExit(role, token, { code: 1, status }));
       return running;
+    };
+    if (!executable) return childFailure(EXIT_EXEC, 'not found or not executable');
+    let proc: SpawnedProcess;
+    try {
+      proc = this.host.tracker.spawn(group, {
+        path: executable,
+        argv,
+        env,
+        cwd: this.workingDirectory(),
+        user: this.cfg.user || undefined,
+        group: this.cfg.group || undefined,
+        onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EUSER') return childFailure(EXIT_USER, (err as Error).message);
+      if (code === 'EGROUP') return childFailure(EXIT_GROUP, (err as Error).message);
+      this.log.warn({ unit: this.unit.id, command: cmd.path, kind, reason: (err as Error).message }, 'failed to spawn command');
+      return null;
     }
-    const proc = this.host.tracker.spawn(group, {
-      path: executable,
-      argv,
-      env,
-      cwd: this.workingDirectory(),
-      user: this.cfg.user || undefined,
-      group: this.cfg.group || undefined,
-      onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
-    });
     this.unit.execStatus.set(cmd, { pid: proc.identity.pid, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 });
     if (role === 'main') this.unit.execMain = { pid: proc.identity.pid, start: started, exit: { realtime: 0n, monotonic: 0n }, code: 0, status: 0 };
     proc.exited.then(
@@ -277,7 +340,7 @@ export class ServiceRuntime {
     );
     this.log.debug({ unit: this.unit.id, pid: proc.identity.pid, command: argv, role, kind }, 'process started');
     this.watchGroupEmpty();
-    return { identity: proc.identity, kind, index, token };
+    return { identity: proc.identity, kind, index, token, launched: { path: executable, argv } };
   }
 
   /** WorkingDirectory= in its D-Bus form: "!" = a missing directory is fine, "~" = the home directory. */
@@ -328,10 +391,17 @@ export class ServiceRuntime {
       this.timer = null;
     }
     if (this.startLimitHit()) {
-      this.unit.result = 'start-limit-hit';
+      // service_can_start(): service_enter_dead(START_LIMIT_HIT) keeps an earlier failure's Result
+      this.setResult('start-limit-hit');
       this.log.warn({ unit: this.unit.id }, 'start request repeated too quickly');
+      this.flushRestarts = true;
       this.setState('failed');
       return 'failed';
+    }
+    if (this.flushRestarts) {
+      // the last run did not end in a restart: a new start counts from zero (NRestarts=)
+      this.unit.nRestarts = 0;
+      this.flushRestarts = false;
     }
     this.unit.invocationId = randomBytes(16);
     this.unit.result = 'success';
@@ -355,9 +425,9 @@ export class ServiceRuntime {
     const interval = usecToMs(u.startLimitIntervalUSec);
     if (interval === null || u.startLimitBurst === 0) return false;
     const t = Date.now();
-    this.startTimes = this.startTimes.filter((x) => t - x < interval);
-    if (this.startTimes.length >= u.startLimitBurst) return true;
-    this.startTimes.push(t);
+    this.startLimit.times = this.startLimit.times.filter((x) => t - x < interval);
+    if (this.startLimit.times.length >= u.startLimitBurst) return true;
+    this.startLimit.times.push(t);
     return false;
   }
 
@@ -377,6 +447,8 @@ export class ServiceRuntime {
       return 'stopping';
     }
     this.enterStop('success');
+    // without ExecStop= the unit is entering stop-sigterm (published only if something was signalled)
+    await this.signalling;
     return 'stopping';
   }
 
@@ -406,7 +478,7 @@ export class ServiceRuntime {
   }
 
   resetFailed(): void {
-    this.startTimes = [];
+    this.startLimit.times = [];
     if (this.state === 'failed') {
       this.unit.result = 'success';
       this.setState('dead');
@@ -444,6 +516,13 @@ export class ServiceRuntime {
       return;
     }
     if (!this.runMain(0)) return void this.enterSignal('stop-sigterm', 'resources');
+    if (s.type === 'exec') {
+      // active only once the process runs the command itself (systemd learns it from its exec fd)
+      this.setState('start');
+      this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
+      this.awaitExec();
+      return;
+    }
     if (s.type === 'oneshot') {
       this.setState('start');
       this.armTimer(s.timeoutStartUSec, () => this.startTimeout());
@@ -451,6 +530,21 @@ export class ServiceRuntime {
     }
     // simple, exec, idle, notify and dbus: running once the process is there
     this.enterStartPost();
+  }
+
+  /** Type=exec: start-post once the main process has exec'd its command; its exit decides otherwise. */
+  private awaitExec(): void {
+    const main = this.main;
+    if (!main?.launched) return;
+    const launched = main.launched;
+    const check = (): void => {
+      if (this.main !== main || this.state !== 'start') return;
+      const r = hasExeced(main.identity.pid, launched);
+      if (r === true) return this.enterStartPost();
+      if (r === null) return; // gone: the exit handler decides
+      this.execWait = setTimeout(check, 5);
+    };
+    check();
   }
 
   private enterStartPost(): void {
@@ -541,6 +635,7 @@ export class ServiceRuntime {
   // ---- exits --------------------------------------------------------------------------------
 
   private onMainExit(info: ExitInfo): void {
+    this.announceSignalState();
     const s = this.cfg;
     const main = this.main!;
     this.main = null;
@@ -594,6 +689,7 @@ export class ServiceRuntime {
   }
 
   private onControlExit(info: ExitInfo): void {
+    this.announceSignalState();
     const control = this.control!;
     const cmd = this.cfg.exec[control.kind][control.index]!;
     this.control = null;
@@ -684,6 +780,7 @@ export class ServiceRuntime {
   }
 
   private onGroupEmpty(): void {
+    this.announceSignalState();
     if (!this.group || !this.host.tracker.isEmpty(this.group)) return this.watchGroupEmpty();
     switch (this.state) {
       case 'running':
@@ -722,14 +819,35 @@ export class ServiceRuntime {
     return 'terminate';
   }
 
-  private async enterSignal(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
+  /** An exit that arrives while a signal state is still being entered was caused by its signals: publish the state first. */
+  private announceSignalState(): void {
+    if (this.state !== this.announced && STOPPING.has(this.state)) this.setState(this.state);
+  }
+
+  /** the latest signal state being entered; stop() waits for it so its job sees where the unit went */
+  private signalling: Promise<void> = Promise.resolve();
+
+  private enterSignal(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
+    const p = this.enterSignalNow(state, f);
+    this.signalling = p;
+    return p;
+  }
+
+  private async enterSignalNow(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
     this.setResult(f);
     const kill = this.cfg.kill;
-    // the state is entered before the signals go out, so exits they cause find it
-    this.setState(state);
+    // The state is entered before the signals go out, so exits they cause find it, but it is
+    // published only once something was signalled: systemd 252 (service_enter_signal) never shows
+    // a signal state in which it waits for nothing, it goes straight on to the next one.
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.state = state;
     const wait = await this.host.scheduler.killForStop(this.killOperation(state), kill, this.targets());
     if (this.state !== state) return; // an exit already moved us on
     if (wait) {
+      this.setState(state);
       this.watchGroupEmpty();
       this.armTimer(this.cfg.timeoutStopUSec, () => this.signalTimeout(state));
       if ((state === 'stop-sigterm' || state === 'stop-sigkill') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
@@ -806,6 +924,7 @@ export class ServiceRuntime {
     if (this.cfg.pidFile) rmSync(this.cfg.pidFile, { force: true });
     this.setState(result === 'success' ? 'dead' : 'failed');
     this.forbidRestart = false;
+    if (!restart) this.flushRestarts = true;
     if (restart) {
       this.setState('auto-restart');
       this.armTimer(this.cfg.restartUSec, () => {
@@ -840,6 +959,11 @@ export class ServiceRuntime {
       default:
         return false;
     }
+  }
+
+  /** In the stop pipeline (a signal state may not be published yet: the unit can still look active). */
+  isStopping(): boolean {
+    return STOPPING.has(this.state);
   }
 
   /** The stop that unitd's own shutdown asks for: the same pipeline, no restart. */

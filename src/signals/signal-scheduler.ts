@@ -109,6 +109,14 @@ export class SignalScheduler {
     }
   }
 
+  private sendPlain(p: ProcessIdentity, signal: number): boolean {
+    try {
+      return this.tracker.signal(p, signal);
+    } catch {
+      return false;
+    }
+  }
+
   private sendWithCont(p: ProcessIdentity, signal: number): boolean {
     let ok = false;
     try {
@@ -148,13 +156,17 @@ export class SignalScheduler {
           if (this.sendWithCont(p, signal)) {
             count++;
             wait = true;
-            if (hup) this.sendWithCont(p, SIGHUP);
+            // SendSIGHUP: a plain SIGHUP right behind, no second SIGCONT (unit_kill_context)
+            if (hup) this.sendPlain(p, SIGHUP);
           }
         }
         if (wholeGroup && t.group) {
           const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
           const sent = this.signalMembers(t.group, signal, exclude, true);
           count += sent.length;
+          // members were signalled: worth waiting for their exit (systemd: cg_kill_recursive > 0 on
+          // the unified hierarchy), even if they are already gone by the time we look
+          if (sent.length > 0) wait = true;
           if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, exclude, false);
         }
       });

@@ -2,6 +2,7 @@
 // at /etc/unitd/units, helper scripts at /opt/test, an optional read-write host directory at
 // /shared. Commands run inside through `container.exec`: the real systemctl 252, busctl and gdbus
 // of the image, talking to unitd (PID 1) over the container's system bus, with no tricks.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,9 @@ import type { Readable } from 'node:stream';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { inject } from 'vitest';
 
+// testcontainers reads these when it first looks for a container runtime (at the first start)
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.DOCKER_HOST ??= 'unix:///run/podman/podman.sock';
+process.env.DOCKER_HOST = inject('dockerHost');
 
 export const DEST = 'org.freedesktop.systemd1';
 export const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -172,11 +174,23 @@ export class UnitdContainer {
     }
   }
 
-  /** stops the container but keeps the host directories (the caller reads /shared, then calls cleanup) */
-  async stopKeepingFiles(timeoutMs = 15_000): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Stops the container (its stop signal, SIGTERM, then SIGKILL after timeoutMs) but keeps the host
+   * directories (the caller reads /shared, then calls cleanup). Answers with the container's exit
+   * code and its complete log, read from podman after the exit, then removes the container.
+   */
+  async stopKeepingFiles(timeoutMs = 15_000): Promise<{ exitCode: number; log: string }> {
+    if (this.stopped) throw new Error('already stopped');
     this.stopped = true;
-    await this.container.stop({ timeout: timeoutMs });
+    const id = this.container.getId();
+    await this.container.stop({ timeout: timeoutMs, remove: false });
+    try {
+      const exitCode = Number(execFileSync('podman', ['inspect', '--format', '{{.State.ExitCode}}', id], { encoding: 'utf8' }).trim());
+      const log = execFileSync('podman', ['logs', id], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      return { exitCode, log };
+    } finally {
+      execFileSync('podman', ['rm', '--force', id], { stdio: 'ignore' });
+    }
   }
 
   cleanup(): void {

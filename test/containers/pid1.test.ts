@@ -13,7 +13,7 @@ beforeAll(async () => {
     shared: true,
     units: {
       // each start leaves a short-lived grandchild behind: the subshell exits at once, so
-      // `sleep 0.3` is re-parented to PID 1 (unitd) and must be reaped there when it ends
+      // `sleep 1.5` is re-parented to PID 1 (unitd) and must be reaped there when it ends
       'orphan-maker.service': '[Service]\nExecStart=/opt/test/orphans.sh\n',
       // ExecStop leaves a marker in the host directory: proves the stop ran at container stop
       'marker.service':
@@ -24,7 +24,7 @@ beforeAll(async () => {
         "ExecStopPost=/bin/sh -c 'echo \"$SERVICE_RESULT\" >/shared/worker.result'\n",
     },
     scripts: {
-      'orphans.sh': '#!/bin/sh\nfor i in 1 2 3 4 5; do ( /bin/sleep 0.3 & ) ; done\nexec /bin/sleep 100000\n',
+      'orphans.sh': '#!/bin/sh\nfor i in 1 2 3 4 5; do ( /bin/sleep 1.5 & ) ; done\nexec /bin/sleep 100000\n',
     },
   });
 }, 120_000);
@@ -57,18 +57,21 @@ describe('orphans', () => {
     const r = await ct.systemctl('start', 'orphan-maker.service');
     expect(r.code, r.stderr).toBe(0);
     // the grandchildren really were re-parented to PID 1
-    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 0.3');
+    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 1.5');
     expect(early.length).toBeGreaterThan(0);
     for (const p of early) expect(p.ppid).toBe(1);
-    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 0.3'), 10_000);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 1.5'), 10_000);
     const ps = await ct.exec(['ps', '-eo', 'stat,pid,ppid,comm']);
     expect(ps.stdout.split('\n').slice(1).filter((l) => /^\s*Z/.test(l))).toEqual([]);
   });
 
   it('reaps orphans that belong to no unit (a double fork from podman exec)', async () => {
-    const r = await ct.sh('for i in 1 2 3 4 5 6 7 8; do ( /bin/sleep 0.2 & ) ; done');
+    const r = await ct.sh('for i in 1 2 3 4 5 6 7 8; do ( /bin/sleep 1.2 & ) ; done');
     expect(r.code).toBe(0);
-    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 0.2'), 10_000);
+    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 1.2');
+    expect(early.length).toBeGreaterThan(0);
+    for (const p of early) expect(p.ppid).toBe(1);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 1.2'), 10_000);
     const zombies = (await ct.ps()).filter((p) => p.stat.startsWith('Z'));
     expect(zombies).toEqual([]);
   });
@@ -81,13 +84,18 @@ describe('container stop', () => {
     expect(Number(mainPid)).toBeGreaterThan(1);
     expect(existsSync(join(ct.sharedDir, 'marker'))).toBe(false);
     const t0 = Date.now();
-    await ct.stopKeepingFiles(20_000);
+    const { exitCode, log } = await ct.stopKeepingFiles(20_000);
     const took = Date.now() - t0;
     expect(readFileSync(join(ct.sharedDir, 'marker'), 'utf8')).toBe(`stopped main=${mainPid}\n`);
     expect(readFileSync(join(ct.sharedDir, 'worker.result'), 'utf8')).toBe('success\n');
-    // unitd exited on its own after the stop (no SIGKILL after the 20 s grace period)
+    // unitd exited on its own, with 0, after the stop (not SIGKILLed after the 20 s grace period)
+    expect(exitCode).toBe(0);
     expect(took).toBeLessThan(10_000);
-    expect(ct.logs()).toMatch(/"signal":"SIGTERM","msg":"stopping"/);
-    expect(ct.logs()).toMatch(/"msg":"stopped"/);
+    const stopping = log.indexOf('"signal":"SIGTERM","msg":"stopping"');
+    const markerStopped = log.search(/"unit":"marker.service","activeState":"inactive"/);
+    const stopped = log.indexOf('"msg":"stopped"');
+    expect(stopping).toBeGreaterThan(0);
+    expect(markerStopped).toBeGreaterThan(stopping);
+    expect(stopped).toBeGreaterThan(markerStopped);
   });
 });

@@ -64,6 +64,7 @@ const units = (work: string): Record<string, string> => ({
   'ss-restart.service': "[Service]\nRestart=on-failure\nRestartSec=400ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
   'ss-restart-always.service': "[Service]\nRestart=always\nRestartSec=200ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 0'\n",
   'ss-restart-no.service': "[Service]\nRestart=no\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
+  'ss-limit2.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=2\n[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-limit.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/false\n',
 });
 
@@ -367,7 +368,10 @@ describe('the execution environment', () => {
 });
 
 describe('PropertiesChanged', () => {
-  it('ActiveState/SubState/Job/MainPID changes reach a subscriber, Service interface first', async () => {
+  // systemd sends every emits-change property of both interfaces on each change; unitd sends the
+  // properties that changed (an interface without changes is left out). What a client learns is
+  // the same: the states in order, the Job property set and cleared, MainPID, Service before Unit.
+  it('ActiveState/SubState/Job/MainPID changes reach a subscriber, Service interface before Unit', async () => {
     const r = await onBoth(async (s) => {
       const rec = await Recorder.connect(s.address);
       const path = '/org/freedesktop/systemd1/unit/ss_2dpc_2eservice';
@@ -377,46 +381,34 @@ describe('PropertiesChanged', () => {
         await sleep(100);
         const pcs = rec.seen.filter((m) => m.member === 'PropertiesChanged' && m.path === path);
         const ifaces = pcs.map((m) => (m.body[0] as string).replace('org.freedesktop.systemd1.', ''));
-        const unitStates = pcs
-          .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Unit')
-          .map((m) => m.body[1] as Record<string, { value: unknown }>)
-          .filter((d) => d.ActiveState)
-          .map((d) => `${String(d.ActiveState!.value)}/${String(d.SubState!.value)}`);
-        const dedup = unitStates.filter((x, i) => i === 0 || unitStates[i - 1] !== x);
-        const jobValues = pcs
-          .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Unit')
-          .map((m) => (m.body[1] as Record<string, { value: unknown[] }>).Job)
-          .filter((j) => j !== undefined)
-          .map((j) => (Number(j.value[0]) > 0 ? 'job' : 'none'));
+        const unitDicts = pcs.filter((m) => m.body[0] === 'org.freedesktop.systemd1.Unit').map((m) => m.body[1] as Record<string, { value: unknown }>);
+        const states = unitDicts.filter((d) => d.ActiveState).map((d) => `${String(d.ActiveState!.value)}/${String(d.SubState!.value)}`);
+        const changes = states.filter((x, i) => (i === 0 ? x !== 'inactive/dead' : states[i - 1] !== x));
+        const jobs = unitDicts.map((d) => d.Job?.value as unknown[] | undefined).filter((j) => j !== undefined).map((j) => (Number(j[0]) > 0 ? 'job' : 'none'));
+        const jobChanges = jobs.filter((x, i) => i === 0 || jobs[i - 1] !== x);
         const mainPids = pcs
           .filter((m) => m.body[0] === 'org.freedesktop.systemd1.Service')
           .map((m) => (m.body[1] as Record<string, { value: unknown }>).MainPID)
           .filter((v) => v !== undefined)
-          .map((v) => Number(v.value) > 0);
-        // each Service signal is followed by the Unit one
+          .map((v) => Number(v.value));
+        const mainPid = Number((await s.show('ss-pc.service', ['MainPID'])).MainPID);
+        // a Service signal is always followed by the Unit one of the same change
         const paired = ifaces.every((x, i) => (x === 'Service' ? ifaces[i + 1] === 'Unit' : true));
-        const invalidated = pcs.map((m) => m.body[2] as string[]).flat();
+        const jobState = rec.seen.filter((m) => m.member === 'PropertiesChanged' && m.path === reply.body[0]).map((m) => (m.body[1] as Record<string, { value: unknown }>).State?.value);
         await s.systemctl(['stop', 'ss-pc.service']);
-        return {
-          states: dedup,
-          firstIsService: ifaces[0] === 'Service',
-          paired,
-          jobSeen: jobValues.includes('job') && jobValues[jobValues.length - 1] === 'none',
-          mainPidSeen: mainPids.includes(true),
-          invalidatedNothing: invalidated.length === 0,
-        };
+        return { changes, jobChanges, mainPidSeen: mainPids.includes(mainPid), paired, jobState };
       } finally {
         rec.close();
       }
     });
+    if (r.systemd) console.info(`PropertiesChanged: unitd ${JSON.stringify(r.unitd)} / systemd ${JSON.stringify(r.systemd)}`);
     expectSame(r);
     expect(r.unitd).toEqual({
-      states: ['activating/start-pre', 'active/running'],
-      firstIsService: true,
-      paired: true,
-      jobSeen: true,
+      changes: ['activating/start-pre', 'active/running'],
+      jobChanges: ['job', 'none'],
       mainPidSeen: true,
-      invalidatedNothing: true,
+      paired: true,
+      jobState: ['running'],
     });
   });
 });
@@ -488,19 +480,49 @@ describe('Restart=', () => {
     if (r.systemd) expect({ ...r.unitd, ms: 0 }).toEqual({ ...r.systemd, ms: 0 });
   });
 
-  it('start-limit: repeated restarts end failed with Result=start-limit-hit', async () => {
+  it('start-limit: restarts use up the burst, the next start is refused, the unit stays failed', async () => {
     const r = await onBoth(async (s) => {
       await s.systemctl(['start', 'ss-limit.service']);
-      const p = await waitState(s, 'ss-limit.service', (x) => x.Result === 'start-limit-hit', ['ActiveState', 'SubState', 'Result', 'NRestarts'], 'start-limit-hit', 10_000);
+      const p = await waitState(s, 'ss-limit.service', (x) => x.ActiveState === 'failed', ['ActiveState', 'SubState', 'Result', 'NRestarts'], 'failed after the burst', 10_000);
+      // a manual start now hits the limit too
       const again = await s.systemctl(['start', 'ss-limit.service']);
+      const pAgain = await s.show('ss-limit.service', ['ActiveState', 'Result', 'NRestarts']);
       await s.systemctl(['reset-failed', 'ss-limit.service']);
+      // reset-failed resets the limit: a fresh round of three starts; a new start counts restarts from 0
       const afterReset = await s.systemctl(['start', 'ss-limit.service']);
-      await waitState(s, 'ss-limit.service', (x) => x.Result === 'start-limit-hit', ['Result'], 'start-limit-hit again', 10_000);
+      const p2 = await waitState(s, 'ss-limit.service', (x) => x.ActiveState === 'failed', ['ActiveState', 'Result', 'NRestarts'], 'failed again', 10_000);
       await s.systemctl(['reset-failed', 'ss-limit.service']);
-      return { p, again: [again.code, userless(again.stderr)], afterReset: afterReset.code };
+      return { p, again: [again.code, userless(again.stderr)], pAgain, afterReset: afterReset.code, p2 };
     });
     expectSame(r);
-    expect(r.unitd.p).toEqual({ ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit', NRestarts: '2' });
+    // systemd 252 (oracle): the burst of 3 starts is used up by the first start and two restarts;
+    // the third restart is refused and the unit stays failed with the last run's Result
+    expect(r.unitd.p).toEqual({ ActiveState: 'failed', SubState: 'failed', Result: 'exit-code', NRestarts: '3' });
     expect(r.unitd.again[0]).toBe(1);
+    expect(r.unitd.pAgain).toEqual({ ActiveState: 'failed', Result: 'exit-code', NRestarts: '3' });
+    expect(r.unitd.p2).toEqual({ ActiveState: 'failed', Result: 'exit-code', NRestarts: '3' });
+  });
+
+  it('start-limit by hand: the third start within the interval fails with Result=start-limit-hit', async () => {
+    const r = await onBoth(async (s) => {
+      const codes: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        codes.push((await s.systemctl(['start', 'ss-limit2.service'])).code);
+        codes.push((await s.systemctl(['stop', 'ss-limit2.service'])).code);
+      }
+      const third = await s.systemctl(['start', 'ss-limit2.service']);
+      const p = await s.show('ss-limit2.service', ['ActiveState', 'SubState', 'Result']);
+      await s.systemctl(['reset-failed', 'ss-limit2.service']);
+      const afterReset = await s.systemctl(['start', 'ss-limit2.service']);
+      await s.systemctl(['stop', 'ss-limit2.service']);
+      return { codes, third: [third.code, userless(third.stderr)], p, afterReset: afterReset.code };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      codes: [0, 0, 0, 0],
+      third: [1, 'Job for ss-limit2.service failed because start of the service was attempted too often.\nSee "systemctl status ss-limit2.service" and "journalctl -xeu ss-limit2.service" for details.\nTo force a start use "systemctl reset-failed ss-limit2.service" followed by "systemctl start ss-limit2.service" again.\n'],
+      p: { ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit' },
+      afterReset: 0,
+    });
   });
 });

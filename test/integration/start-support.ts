@@ -141,7 +141,7 @@ export class Recorder {
     bus.on('message', (m: Msg) => {
       const kind = m.type === 4 ? 'signal' : m.type === 2 ? 'return' : m.type === 3 ? 'error' : null;
       if (!kind) return;
-      r.seen.push({ kind, member: m.member ?? '', path: m.path ?? '', iface: m.interface ?? '', replySerial: m.replySerial ?? 0, body: m.body as unknown[], at: Date.now() });
+      r.seen.push({ kind, member: m.member ?? '', path: m.path ?? '', iface: m.interface ?? '', replySerial: Number(m.replySerial ?? 0), body: m.body as unknown[], at: Date.now() });
     });
     await r.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's', [`type='signal',sender='${DEST}'`]);
     if (subscribe) await r.call(DEST, MANAGER_PATH, MANAGER_IFACE, 'Subscribe', '', []);
@@ -237,14 +237,6 @@ export function subCgroups(dir: string): string[] {
   };
   if (existsSync(dir)) walk(dir);
   return out;
-}
-
-export function cgroupProcs(dir: string): number[] {
-  try {
-    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** The cgroup (relative to the cgroup2 root) of a process. */

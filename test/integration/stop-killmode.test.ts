@@ -3,7 +3,7 @@
 // setsid'd, double-forked grandchild ignore SIGTERM). The same units run under real systemd 252
 // (the oracle) and under unitd; who got what, who survived, the SubState sequence and the final
 // ActiveState/Result must be the same.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,7 +112,8 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'unitd-stop-km-'));
   writeUnits(join(root, 'unitd'), Object.fromEntries(CASES.map((c) => [c.unit, unitText(c)])));
   bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
+  // UNITD_TEST_TRACKER=proc runs the same matrix on the /proc fallback tracker
+  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug', '--tracker', process.env.UNITD_TEST_TRACKER ?? 'auto']);
 });
 
 afterAll(async () => {
@@ -131,9 +132,9 @@ describe('stop: KillMode × SendSIGHUP × SendSIGKILL × FinalKillSignal', () =>
     } finally {
       // survivors of KillMode=process/none are ended by PID
       for (const c of CASES) killRecorded(join(u.dir, `${c.unit}.log`));
+      if (process.env.UNITD_TEST_DUMP) writeFileSync(process.env.UNITD_TEST_DUMP, unitd.logs.map((l) => JSON.stringify(l)).join('\n'));
     }
     console.log(`unitd: stop of ${CASES.length} units took ${mine.stopMs} ms`);
-    if (process.env.UNITD_TEST_DUMP) (await import('node:fs')).writeFileSync(process.env.UNITD_TEST_DUMP, unitd.logs.map((l) => JSON.stringify(l)).join('\n'));
 
     // spec 8.4, independent of the oracle
     const o = mine.outcomes;
@@ -162,6 +163,7 @@ describe('stop: KillMode × SendSIGHUP × SendSIGKILL × FinalKillSignal', () =>
     writeUnits(odir, {});
     oracle = await startOracle({ unitDirs: [odir], logLevel: 'debug' });
     const theirs = await runMatrix(oracleTarget(oracle, odir));
+    if (process.env.UNITD_TEST_DUMP) copyFileSync(join(oracle.tmpDir, 'systemd.log'), process.env.UNITD_TEST_DUMP + '.oracle');
     console.log(`systemd 252: stop of ${CASES.length} units took ${theirs.stopMs} ms`);
     for (const c of CASES) killRecorded(join(odir, `${c.unit}.log`));
     const table = CASES.map((c) => ({ unit: c.unit, unitd: mine.outcomes[c.unit], systemd: theirs.outcomes[c.unit] }));

@@ -43,9 +43,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 export const SYSTEMD_BINARY = '/lib/systemd/systemd';
 export const IDLE_TARGET = 'unitd-oracle-idle.target';
+const JOURNAL_SINK = fileURLToPath(new URL('./journal-sink.py', import.meta.url));
 
 export interface RunResult {
   code: number;
@@ -395,14 +397,13 @@ export async function startOracle(opts: OracleOptions): Promise<Oracle> {
     [
       'set -e',
       'mount -t tmpfs -o mode=755 tmpfs /run/systemd',
-      // a user manager logs to the console only through /dev/console, which must be a tty, so its
-      // console log is lost; it logs to "kmsg" by opening /dev/kmsg, which inside this namespace is
-      // the log file
-      `: >${q(join(tmpDir, 'systemd.log'))}`,
-      `mount --bind ${q(join(tmpDir, 'systemd.log'))} /dev/kmsg`,
       'mkdir -p /run/systemd/system',
+      // a user manager's console log needs /dev/console to be a tty and its kmsg log is rate
+      // limited, so it logs to a journal stand-in on the (private) journal socket
+      `/usr/bin/python3 ${q(JOURNAL_SINK)} /run/systemd/journal/socket ${q(join(tmpDir, 'systemd.log'))} </dev/null >/dev/null 2>&1 &`,
+      'i=0; while [ ! -S /run/systemd/journal/socket ] && [ $i -lt 250 ]; do sleep 0.02; i=$((i+1)); done',
       `export SYSTEMD_UNIT_PATH=${q(unitPath.join(':'))}`,
-      `${SYSTEMD_BINARY} --user --unit=${IDLE_TARGET} --log-level=${opts.logLevel ?? 'info'} --log-target=kmsg ` +
+      `${SYSTEMD_BINARY} --user --unit=${IDLE_TARGET} --log-level=${opts.logLevel ?? 'info'} --log-target=journal ` +
         `--log-color=no >>${q(join(tmpDir, 'systemd.log'))} 2>&1 </dev/null &`,
       `echo $! >${q(join(tmpDir, 'systemd.pid'))}.tmp`,
       `mv ${q(join(tmpDir, 'systemd.pid'))}.tmp ${q(join(tmpDir, 'systemd.pid'))}`,

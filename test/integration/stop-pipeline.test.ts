@@ -1,0 +1,234 @@
+// The stop pipeline beyond the KillMode matrix: ExecStop=/ExecStopPost= with $MAINPID, restart
+// (RestartKillSignal, no SIGHUP), try-restart, reload (ExecReload with $MAINPID),
+// reload-or-restart, stop while a start runs, CancelJob on a running stop, stop of an inactive and
+// of an unknown unit. Every scenario runs on unitd and on real systemd 252 and must agree.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oracleAvailable, oracleUnavailableReason, startOracle, type Oracle } from '../oracle/oracle.js';
+import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
+import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+import {
+  PYTHON,
+  SIGREC,
+  killRecorded,
+  oracleTarget,
+  readRecords,
+  signalSets,
+  unitdTarget,
+  waitForStarts,
+  writeArgRecorder,
+  writeUnits,
+  type Target,
+} from '../helpers/signal-lab.js';
+
+const DEST = 'org.freedesktop.systemd1';
+const MANAGER = ['/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager'];
+
+function service(name: string, recorderArgs: string, extra: string[]): (dir: string) => string {
+  return (dir) =>
+    [
+      '[Unit]',
+      `Description=stop pipeline ${name}`,
+      '[Service]',
+      `ExecStart=${PYTHON} ${SIGREC} --log ${dir}/${name}.log --name main ${recorderArgs}`,
+      ...extra.map((l) => l.replaceAll('@DIR@', dir).replaceAll('@U@', name)),
+      '',
+    ].join('\n');
+}
+
+const ARGREC = '@DIR@/argrec.sh @DIR@/@U@.args';
+const UNITS: Record<string, (dir: string) => string> = {
+  'sp-execstop.service': service('sp-execstop.service', '--children 1', [
+    `ExecStop=${ARGREC} stop $MAINPID`,
+    `ExecStop=${ARGREC} stop2 \${MAINPID}`,
+    `ExecStopPost=${ARGREC} post $MAINPID`,
+    'TimeoutStopSec=2s',
+  ]),
+  // the child outlives the restart signal, so the final round (KillSignal + SIGHUP) reaches it
+  'sp-restart.service': service('sp-restart.service', '--children 1 --child-ignore INT', ['RestartKillSignal=SIGINT', 'SendSIGHUP=yes', 'TimeoutStopSec=2s']),
+  'sp-reload.service': service('sp-reload.service', '', [`ExecReload=${ARGREC} reload $MAINPID`, 'TimeoutStopSec=2s']),
+  'sp-noreload.service': service('sp-noreload.service', '', ['TimeoutStopSec=2s']),
+  'sp-slowstart.service': service('sp-slowstart.service', '', ['ExecStartPre=/bin/sleep 30', 'TimeoutStopSec=2s']),
+  'sp-stubborn.service': service('sp-stubborn.service', '--ignore-term', ['TimeoutStopSec=1500ms']),
+  'sp-idle.service': service('sp-idle.service', '', []),
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const out = (r: { code: number; stdout: string; stderr: string }) => ({ code: r.code, stdout: r.stdout.trim(), stderr: r.stderr.trim() });
+
+async function state(t: Target, unit: string): Promise<string> {
+  const r = await t.systemctl(['show', '-p', 'ActiveState,SubState,Result', unit]);
+  const m = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  return `${m.ActiveState}/${m.SubState}/${m.Result}`;
+}
+
+async function settle(t: Target, unit: string, done: (s: string) => boolean, timeoutMs = 8000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await state(t, unit);
+    if (done(s) || Date.now() > deadline) return s;
+    await sleep(50);
+  }
+}
+
+async function started(t: Target, unit: string, names = ['main']): Promise<Record<string, number>> {
+  const since = Date.now() / 1000;
+  const r = await t.systemctl(['start', unit]);
+  expect(r.code, `${t.kind} start ${unit}: ${r.stderr}`).toBe(0);
+  return waitForStarts(join(t.dir, `${unit}.log`), names, since);
+}
+
+function argLines(t: Target, unit: string, pids: number[]): string[] {
+  const f = join(t.dir, `${unit}.args`);
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => pids.reduce((acc, p, i) => acc.replaceAll(`|${p}|`, `|PID${i}|`), l));
+}
+
+const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
+  async 'stop: ExecStop gets $MAINPID (also ${MAINPID}), ExecStopPost after the main process has gone does not'(t) {
+    const u = 'sp-execstop.service';
+    const pids = await started(t, u, ['main', 'main.child1']);
+    const mark = t.mark();
+    const r = await t.systemctl(['stop', u]);
+    await sleep(150);
+    return {
+      r: out(r),
+      args: argLines(t, u, [pids.main!]),
+      subStates: t.subStates(u, mark),
+      got: signalSets(readRecords(join(t.dir, `${u}.log`))),
+      final: await state(t, u),
+    };
+  },
+  async 'restart: RestartKillSignal instead of KillSignal, no SIGHUP; try-restart of an active unit likewise'(t) {
+    const u = 'sp-restart.service';
+    await started(t, u, ['main', 'main.child1']);
+    const mark = t.mark();
+    const since = Date.now() / 1000;
+    const r = await t.systemctl(['restart', u]);
+    await waitForStarts(join(t.dir, `${u}.log`), ['main', 'main.child1'], since);
+    const byOld = readRecords(join(t.dir, `${u}.log`)).filter((x) => x.ev === 'sig' && x.t >= since && x.sig !== 'CHLD').map((x) => `${x.name}:${x.sig}`).sort();
+    await sleep(200);
+    const subStates = t.subStates(u, mark);
+    const since2 = Date.now() / 1000;
+    const tr = await t.systemctl(['try-restart', u]);
+    await waitForStarts(join(t.dir, `${u}.log`), ['main', 'main.child1'], since2);
+    const byOld2 = readRecords(join(t.dir, `${u}.log`)).filter((x) => x.ev === 'sig' && x.t >= since2 && x.sig !== 'CHLD').map((x) => `${x.name}:${x.sig}`).sort();
+    const final = await state(t, u);
+    await t.systemctl(['stop', u]);
+    const trInactive = out(await t.systemctl(['try-restart', u]));
+    const afterTry = await state(t, u);
+    return { r: out(r), byOld, subStates, tr: out(tr), byOld2, final, trInactive, afterTry };
+  },
+  async 'reload: ExecReload with $MAINPID; reload-or-restart reloads when it can, restarts when it cannot'(t) {
+    const u = 'sp-reload.service';
+    const pids = await started(t, u);
+    const mark = t.mark();
+    const r = await t.systemctl(['reload', u]);
+    const rr = await t.systemctl(['reload-or-restart', u]);
+    await sleep(200);
+    const args = argLines(t, u, [pids.main!]);
+    const subStates = t.subStates(u, mark);
+    const samePid = (await t.prop(u, 'MainPID')) === String(pids.main);
+    await t.systemctl(['stop', u]);
+    const n = 'sp-noreload.service';
+    const p2 = await started(t, n);
+    const noReload = out(await t.systemctl(['reload', n]));
+    const since = Date.now() / 1000;
+    const rr2 = out(await t.systemctl(['reload-or-restart', n]));
+    const p3 = await waitForStarts(join(t.dir, `${n}.log`), ['main'], since);
+    await t.systemctl(['stop', n]);
+    return { r: out(r), rr: out(rr), args, subStates, samePid, noReload, rr2, restarted: p3.main !== p2.main };
+  },
+  async 'stop while a start runs: the start job is canceled, ExecStop skipped'(t) {
+    const u = 'sp-slowstart.service';
+    const mark = t.mark();
+    const start = t.systemctl(['start', u]);
+    await settle(t, u, (s) => s.startsWith('activating/start-pre'));
+    const stop = await t.systemctl(['stop', u]);
+    const startResult = await start;
+    return { start: out(startResult), stop: out(stop), subStates: t.subStates(u, mark), final: await state(t, u) };
+  },
+  async 'CancelJob on a running stop: the unit keeps stopping and ends as the stop would'(t) {
+    const u = 'sp-stubborn.service';
+    await started(t, u);
+    const mark = t.mark();
+    const stop = out(await t.systemctl(['stop', '--no-block', u]));
+    const job = await t.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/sp_2dstubborn_2eservice', 'org.freedesktop.systemd1.Unit', 'Job']);
+    const id = /\(uo\) (\d+)/.exec(job.stdout)?.[1] ?? '0';
+    const cancel = out(await t.busctl(['call', DEST, ...MANAGER, 'CancelJob', 'u', id]));
+    const during = await state(t, u);
+    const jobAfter = (await t.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/sp_2dstubborn_2eservice', 'org.freedesktop.systemd1.Unit', 'Job'])).stdout.trim();
+    const final = await settle(t, u, (s) => s.startsWith('inactive') || s.startsWith('failed'), 10_000);
+    return { stop, cancel, during, jobAfter, final, subStates: t.subStates(u, mark), got: signalSets(readRecords(join(t.dir, `${u}.log`))) };
+  },
+  async 'stop of an inactive unit is done at once; of an unknown unit: exit 5, NoSuchUnit'(t) {
+    const idle = out(await t.systemctl(['stop', 'sp-idle.service']));
+    const unknown = out(await t.systemctl(['stop', 'sp-nosuch.service']));
+    const bus = out(await t.busctl(['call', DEST, ...MANAGER, 'StopUnit', 'ss', 'sp-nosuch.service', 'replace']));
+    return { idle, unknown, bus };
+  },
+};
+
+let bus: PrivateBus;
+let unitd: UnitdProcess;
+let oracle: Oracle | null = null;
+let root: string;
+const mine: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'unitd-stop-pipe-'));
+  writeUnits(join(root, 'unitd'), UNITS);
+  writeArgRecorder(join(root, 'unitd'));
+  bus = await startPrivateBus();
+  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
+});
+
+afterAll(async () => {
+  for (const side of ['unitd', 'oracle']) for (const u of Object.keys(UNITS)) killRecorded(join(root, side, `${u}.log`));
+  await unitd?.stop();
+  await bus?.stop();
+  await oracle?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('stop pipeline, restart, reload, job conflicts — compared with systemd 252', () => {
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    it(`unitd: ${name}`, { timeout: 30_000 }, async () => {
+      mine[name] = await scenario(unitdTarget(unitd, bus.address, join(root, 'unitd')));
+    });
+  }
+
+  it('unitd, without the oracle: $MAINPID substituted then dropped, restart without SIGHUP', () => {
+    const s = mine['stop: ExecStop gets $MAINPID (also ${MAINPID}), ExecStopPost after the main process has gone does not'] as { args: string[] };
+    expect(s.args).toEqual(['stop|PID0|', 'stop2|PID0|', 'post|']);
+    const r = mine['restart: RestartKillSignal instead of KillSignal, no SIGHUP; try-restart of an active unit likewise'] as { byOld: string[] };
+    // the restart round: RestartKillSignal + SIGCONT, no SIGHUP; the child that survives it gets
+    // KillSignal + SIGCONT + SIGHUP in the final round
+    expect(r.byOld).toEqual(['main.child1:CONT', 'main.child1:CONT', 'main.child1:HUP', 'main.child1:INT', 'main.child1:TERM', 'main:CONT', 'main:INT']);
+    const restartLog = unitd.logs.find((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service');
+    expect(restartLog).toMatchObject({ signal: 'SIGINT', op: 'restart', sighup: false });
+    const finalRound = unitd.logs.filter((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service')[1];
+    expect(finalRound).toMatchObject({ signal: 'SIGTERM', op: 'terminate', sighup: true });
+  });
+
+  it('systemd 252 does the same', { timeout: 180_000 }, async (ctx) => {
+    if (!oracleAvailable()) {
+      ctx.skip(`oracle unavailable: ${oracleUnavailableReason()}`);
+      return;
+    }
+    const dir = join(root, 'oracle');
+    writeUnits(dir, UNITS);
+    writeArgRecorder(dir);
+    oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' });
+    const t = oracleTarget(oracle, dir);
+    const theirs: Record<string, unknown> = {};
+    for (const [name, scenario] of Object.entries(SCENARIOS)) theirs[name] = await scenario(t);
+    console.log(JSON.stringify({ unitd: mine, systemd: theirs }, null, 1));
+    for (const name of Object.keys(SCENARIOS)) expect.soft(mine[name], name).toEqual(theirs[name]);
+  });
+});
