@@ -95,6 +95,20 @@ export async function destroyCgroup(dir: string): Promise<void> {
   }
 }
 
+/** why the bench cannot run here (root and a writable cgroup2 are needed), '' when it can */
+export function benchUnavailable(): string {
+  if (process.getuid?.() !== 0) return 'needs root (cgroups, the systemd oracle)';
+  try {
+    const probe = join(cgroup2Mount(), ownCgroup(), `unitd-bench-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+  } catch (e) {
+    return `needs a writable cgroup2 hierarchy (${(e as Error).message})`;
+  }
+  if (!existsSync(UNITD_MAIN)) return `${UNITD_MAIN} missing: run npm run build`;
+  return '';
+}
+
 export function rssKiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;

@@ -34,7 +34,7 @@ export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--u
                       else /proc), cgroup2, or proc ($UNITD_TRACKER sets the default)
   --system-manager    unitd is this system's service manager (a container's PID 1): creates
                       /run/systemd/system so the plain systemctl talks to it. Refused unless
-                      unitd is PID 1 or runs in a container; not with --user
+                      unitd is PID 1 or $container is set; not with --user
 
 When no --bus-address is given and that bus does not answer, unitd starts its own dbus-daemon
 and prints the export line that points clients at it.`;

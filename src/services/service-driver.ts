@@ -11,8 +11,6 @@ const isInactive = (s: ActiveState) => s === 'inactive' || s === 'failed';
 
 export class ServiceDriver implements UnitDriver {
   private readonly runtimes = new WeakMap<Unit, ServiceRuntime>();
-  /** start rate limits by unit id: they survive the unit object being collected while inactive */
-  private readonly startLimits = new Map<string, { times: number[] }>();
   queue: JobQueue | null = null;
 
   constructor(private readonly host: ServiceHost) {}
@@ -21,12 +19,7 @@ export class ServiceDriver implements UnitDriver {
     if (!unit.config.service) return null;
     let rt = this.runtimes.get(unit);
     if (!rt) {
-      let limit = this.startLimits.get(unit.id);
-      if (!limit) {
-        limit = { times: [] };
-        this.startLimits.set(unit.id, limit);
-      }
-      rt = new ServiceRuntime(unit, this.host, limit);
+      rt = new ServiceRuntime(unit, this.host);
       this.runtimes.set(unit, rt);
     }
     return rt;
@@ -65,6 +58,7 @@ export class ServiceDriver implements UnitDriver {
       const unit = job.unit;
       const done = (r: JobResult) => {
         unit.off('state', onState);
+        unit.off('changed', onState);
         job.off('finished', onFinished);
         resolve(r);
       };
@@ -74,6 +68,9 @@ export class ServiceDriver implements UnitDriver {
       };
       const onFinished = (r: JobResult) => done(r);
       unit.on('state', onState);
+      // a failed unit whose new start fails at once goes failed -> (unpublished signal states) ->
+      // failed: no 'state' event, but the runtime's state changed
+      unit.on('changed', onState);
       job.once('finished', onFinished);
       onState();
     });

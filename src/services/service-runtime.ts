@@ -150,12 +150,12 @@ export class ServiceRuntime {
   private execWait: NodeJS.Timeout | null = null;
   /** the last run ended without an automatic restart: the next start resets NRestarts */
   private flushRestarts = false;
+  /** the start rate limit's recent start times (lost with the unit object when it is collected, as in systemd) */
+  private readonly startLimit: { times: number[] } = { times: [] };
 
   constructor(
     readonly unit: Unit,
     private readonly host: ServiceHost,
-    /** the start rate limit's recent start times; outlives the unit object (systemd 252 keeps it across a stop/start by hand) */
-    private readonly startLimit: { times: number[] } = { times: [] },
   ) {}
 
   private get cfg(): ServiceSection {

@@ -25,6 +25,9 @@ const ERRNO_ERRORS: Record<string, [string, string]> = {
   EINVAL: ['org.freedesktop.DBus.Error.InvalidArgs', 'Invalid argument'],
 };
 
+/** how long a group may take to freeze before its signals go out anyway */
+const FREEZE_WAIT_MS = 200;
+
 export type KillOperation = 'terminate' | 'restart' | 'kill' | 'watchdog';
 
 export interface KillTargets {
@@ -71,7 +74,21 @@ export class SignalScheduler {
    */
   private async frozen<T>(group: ProcessGroup | null, fn: () => T): Promise<T> {
     if (!group || !this.tracker.canFreeze || this.tracker.isFrozen(group) || this.tracker.isEmpty(group)) return fn();
-    await this.tracker.freeze(group);
+    try {
+      // A task in uninterruptible sleep (D state) is frozen only once it comes back to user space:
+      // do not let it hold the signals (and the stop timeout behind them) forever. Signals sent
+      // to a half-frozen group are simply pending until the thaw.
+      let timer: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        this.tracker.freeze(group).then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), FREEZE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!settled) this.log.warn({ unit: group.unitId, waitedMs: FREEZE_WAIT_MS }, 'group not frozen in time, signalling it anyway');
+    } catch (err) {
+      this.log.warn({ unit: group.unitId, err: (err as Error).message }, 'cannot freeze the group, signalling it unfrozen');
+      return fn();
+    }
     try {
       return fn();
     } finally {

@@ -142,9 +142,14 @@ export class UnitdContainer {
       });
   }
 
-  /** live (non-zombie) processes whose command line contains `needle` */
+  /**
+   * Live (non-zombie) processes whose command line contains `needle`. A shell's fork that has not
+   * exec'd yet shows its parent's command line: such children of a match are left out.
+   */
   async live(needle: string): Promise<PsRow[]> {
-    return (await this.ps()).filter((p) => !p.stat.startsWith('Z') && p.args.includes(needle) && !p.args.startsWith('ps '));
+    const rows = (await this.ps()).filter((p) => !p.stat.startsWith('Z') && p.args.includes(needle) && !p.args.startsWith('ps '));
+    const pids = new Set(rows.map((p) => p.pid));
+    return rows.filter((p) => !(pids.has(p.ppid) && rows.some((q) => q.pid === p.ppid && q.args === p.args)));
   }
 
   async show(unit: string, prop: string): Promise<string> {

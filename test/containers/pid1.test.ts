@@ -12,9 +12,9 @@ beforeAll(async () => {
   ct = await UnitdContainer.start({
     shared: true,
     units: {
-      // each start leaves a short-lived grandchild behind: the subshell exits at once, so
-      // `sleep 1.5` is re-parented to PID 1 (unitd) and must be reaped there when it ends
-      'orphan-maker.service': '[Service]\nExecStart=/opt/test/orphans.sh\n',
+      // leaves five grandchildren behind: each subshell exits at once, so its orphan.sh is
+      // re-parented to PID 1 (unitd), which must reap it when it ends (once /run/orphans-go exists)
+      'orphan-maker.service': '[Service]\nExecStart=/opt/test/orphans.sh unit\n',
       // ExecStop leaves a marker in the host directory: proves the stop ran at container stop
       'marker.service':
         '[Unit]\nDescription=Writes a marker when stopped\n[Service]\nExecStart=/bin/sleep 100000\n' +
@@ -24,7 +24,10 @@ beforeAll(async () => {
         "ExecStopPost=/bin/sh -c 'echo \"$SERVICE_RESULT\" >/shared/worker.result'\n",
     },
     scripts: {
-      'orphans.sh': '#!/bin/sh\nfor i in 1 2 3 4 5; do ( /bin/sleep 1.5 & ) ; done\nexec /bin/sleep 100000\n',
+      // orphans.sh TAG [exit]: five double-forked orphan.sh; then sleeps (or exits with "exit")
+      'orphans.sh': '#!/bin/sh\nfor i in 1 2 3 4 5; do ( /opt/test/orphan.sh "$1" & ) ; done\n[ "$2" = exit ] || exec /bin/sleep 100000\n',
+      // orphan.sh TAG: waits for /run/orphans-go-TAG, then exits
+      'orphan.sh': '#!/bin/sh\nwhile [ ! -e "/run/orphans-go-$1" ]; do /bin/sleep 0.05; done\n',
     },
   });
 }, 120_000);
@@ -33,6 +36,11 @@ afterAll(async () => {
   await ct?.stop();
   ct?.cleanup();
 });
+
+/** the live orphan.sh processes of this tag */
+function orphans(tag: string) {
+  return ct.live(`/opt/test/orphan.sh ${tag}`);
+}
 
 describe('unitd is the system manager', () => {
   it('runs as PID 1 and has created /run/systemd/system; /run/systemd/private is absent', async () => {
@@ -57,21 +65,21 @@ describe('orphans', () => {
     const r = await ct.systemctl('start', 'orphan-maker.service');
     expect(r.code, r.stderr).toBe(0);
     // the grandchildren really were re-parented to PID 1
-    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 1.5');
-    expect(early.length).toBeGreaterThan(0);
-    for (const p of early) expect(p.ppid).toBe(1);
-    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 1.5'), 10_000);
+    await ct.until('five orphans', async () => (await orphans('unit')).length === 5);
+    expect((await orphans('unit')).map((p) => p.ppid)).toEqual([1, 1, 1, 1, 1]);
+    expect((await ct.sh('touch /run/orphans-go-unit')).code).toBe(0);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => !p.args.includes('orphan.sh unit')), 10_000);
     const ps = await ct.exec(['ps', '-eo', 'stat,pid,ppid,comm']);
     expect(ps.stdout.split('\n').slice(1).filter((l) => /^\s*Z/.test(l))).toEqual([]);
   });
 
   it('reaps orphans that belong to no unit (a double fork from podman exec)', async () => {
-    const r = await ct.sh('for i in 1 2 3 4 5 6 7 8; do ( /bin/sleep 1.2 & ) ; done');
+    const r = await ct.exec(['/opt/test/orphans.sh', 'exec', 'exit']);
     expect(r.code).toBe(0);
-    const early = (await ct.ps()).filter((p) => p.args === '/bin/sleep 1.2');
-    expect(early.length).toBeGreaterThan(0);
-    for (const p of early) expect(p.ppid).toBe(1);
-    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => p.args !== '/bin/sleep 1.2'), 10_000);
+    await ct.until('five orphans', async () => (await orphans('exec')).length === 5);
+    expect((await orphans('exec')).map((p) => p.ppid)).toEqual([1, 1, 1, 1, 1]);
+    expect((await ct.sh('touch /run/orphans-go-exec')).code).toBe(0);
+    await ct.until('the orphans to end', async () => (await ct.ps()).every((p) => !p.args.includes('orphan.sh exec')), 10_000);
     const zombies = (await ct.ps()).filter((p) => p.stat.startsWith('Z'));
     expect(zombies).toEqual([]);
   });

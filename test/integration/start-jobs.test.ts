@@ -3,6 +3,7 @@
 // property and ListUnits' job columns while a job runs, systemctl start/restart/status.
 // Every scenario runs on unitd (private dbus-daemon) and on real systemd 252 (the oracle) with the
 // same unit files; the oracle half is skipped with a printed reason when it cannot run here.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEST,
@@ -26,6 +27,10 @@ const UNITS: Record<string, string> = {
   'sj-slow3.service': '[Service]\nExecStartPre=/bin/sleep 3\nExecStart=/bin/sleep 1000\n',
   'sj-prefail.service': '[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep 1000\n',
   'sj-restart.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  'sj-clear1.service': '[Service]\nExecStartPre=/bin/sleep 3\nExecStart=/bin/sleep 1000\n',
+  'sj-clear2.service': '[Service]\nExecStartPre=/bin/sleep 3\nExecStart=/bin/sleep 1000\n',
+  'sj-reset.service': '[Service]\nExecStart=/bin/false\n',
+  'sj-object.service': '[Service]\nExecStart=/bin/sleep 1000\n',
 };
 
 let dir: string;
@@ -134,7 +139,8 @@ describe('a running job: GetJob, ListJobs, the Job property, ListUnits, CancelJo
         const byNames = JSON.parse((await s.busctl(['-j', 'call', DEST, ...MANAGER, 'ListUnitsByNames', 'as', '1', 'sj-slow.service'])).stdout) as { data: unknown[][][] };
         const listUnits = (await s.systemctl(['list-units', '--plain', '--no-legend', 'sj-slow.service'])).stdout.trim().replace(/\s+/g, ' ');
         const listJobsText = (await s.systemctl(['list-jobs', '--no-legend'])).stdout.trim().replace(/\s+/g, ' ');
-        const during = await s.show('sj-slow.service', ['ActiveState', 'SubState', 'Job']);
+        const during = await s.show('sj-slow.service', ['ActiveState', 'SubState', 'Job', 'ControlPID', 'MainPID']);
+        const controlComm = readFileSync(`/proc/${during.ControlPID}/cmdline`, 'utf8').split('\0').join(' ').trim();
         const cancel = await s.busctl(['call', DEST, ...MANAGER, 'CancelJob', 'u', String(id)]);
         const removed = await rec.waitFor((m) => m.member === 'JobRemoved' && m.body[1] === path, 'JobRemoved');
         const afterCancel = await s.show('sj-slow.service', ['Job']);
@@ -154,7 +160,7 @@ describe('a running job: GetJob, ListJobs, the Job property, ListUnits, CancelJo
           listUnitsJob: byNames.data[0]!.map((row) => [row[7] === id, row[8], row[9] === path]),
           listUnits,
           listJobsText: listJobsText.replace(String(id), 'ID'),
-          during: { ...during, Job: during.Job === String(id) },
+          during: { ...during, Job: during.Job === String(id), ControlPID: controlComm },
           cancel: [cancel.code, cancel.stdout],
           removed: removed.body[3],
           afterCancel,
@@ -174,7 +180,7 @@ describe('a running job: GetJob, ListJobs, the Job property, ListUnits, CancelJo
     expect(r.unitd.listUnitsJob).toEqual([[true, 'start', true]]);
     expect(r.unitd.listUnits).toBe('sj-slow.service loaded activating start-pre start sj-slow.service');
     expect(r.unitd.listJobsText).toBe('ID sj-slow.service start running');
-    expect(r.unitd.during).toEqual({ ActiveState: 'activating', SubState: 'start-pre', Job: true });
+    expect(r.unitd.during).toEqual({ ActiveState: 'activating', SubState: 'start-pre', Job: true, ControlPID: '/bin/sleep 3', MainPID: '0' });
     expect(r.unitd.removed).toBe('canceled');
     expect(r.unitd.again[1]).toBe('Call failed: Job ID does not exist.');
     expect(r.unitd.final).toEqual({ ActiveState: 'active', SubState: 'running' });
@@ -272,6 +278,71 @@ describe('job modes', () => {
       ['replace-irreversibly', 0, ''], 0,
       ['flush', 0, ''], 0,
     ]);
+  });
+});
+
+describe('ClearJobs, ResetFailedUnit, Unit.Start / Unit.ResetFailed', () => {
+  it('ClearJobs cancels every job: JobRemoved(canceled) for each, ListJobs empty', async () => {
+    const r = await onBoth(async (s) => {
+      const rec = await Recorder.connect(s.address);
+      try {
+        const a = (await rec.manager('StartUnit', 'ss', ['sj-clear1.service', 'replace'])).reply.body[0] as string;
+        const b = (await rec.manager('StartUnit', 'ss', ['sj-clear2.service', 'replace'])).reply.body[0] as string;
+        await waitUntil(async () => (await s.show('sj-clear2.service', ['SubState'])).SubState === 'start-pre', 'start-pre');
+        const clear = await s.busctl(['call', DEST, ...MANAGER, 'ClearJobs']);
+        const ra = await rec.waitFor((m) => m.member === 'JobRemoved' && m.body[1] === a, 'JobRemoved a');
+        const rb = await rec.waitFor((m) => m.member === 'JobRemoved' && m.body[1] === b, 'JobRemoved b');
+        const jobs = (await s.busctl(['call', DEST, ...MANAGER, 'ListJobs'])).stdout.trim();
+        await s.systemctl(['stop', 'sj-clear1.service', 'sj-clear2.service']);
+        return { clear: clear.code, results: [ra.body[2], ra.body[3], rb.body[2], rb.body[3]], jobs };
+      } finally {
+        rec.close();
+      }
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({ clear: 0, results: ['sj-clear1.service', 'canceled', 'sj-clear2.service', 'canceled'], jobs: 'a(usssoo) 0' });
+  });
+
+  it('ResetFailedUnit and Unit.ResetFailed clear the failed state; Unit.Start queues a job on the object', async () => {
+    const r = await onBoth(async (s) => {
+      const path = '/org/freedesktop/systemd1/unit/sj_2dreset_2eservice';
+      await s.systemctl(['start', 'sj-reset.service']);
+      const failed = await waitUntil(async () => {
+        const p = await s.show('sj-reset.service', ['ActiveState', 'Result']);
+        return p.ActiveState === 'failed' ? p : undefined;
+      }, 'failed');
+      const reset = await s.busctl(['call', DEST, ...MANAGER, 'ResetFailedUnit', 's', 'sj-reset.service']);
+      const afterReset = await s.busctl(['get-property', DEST, path, 'org.freedesktop.systemd1.Unit', 'ActiveState']);
+      await s.systemctl(['start', 'sj-reset.service']);
+      await waitUntil(async () => (await s.show('sj-reset.service', ['ActiveState'])).ActiveState === 'failed', 'failed again');
+      const viaObject = await s.busctl(['call', DEST, path, 'org.freedesktop.systemd1.Unit', 'ResetFailed']);
+      const afterObject = (await s.show('sj-reset.service', ['ActiveState', 'Result']));
+      const unknown = await s.busctl(['call', DEST, ...MANAGER, 'ResetFailedUnit', 's', 'sj-never-loaded.service']);
+      const start = await s.busctl(['call', DEST, '/org/freedesktop/systemd1/unit/sj_2dobject_2eservice', 'org.freedesktop.systemd1.Unit', 'Start', 's', 'replace']);
+      const active = await waitUntil(async () => (await s.show('sj-object.service', ['ActiveState'])).ActiveState === 'active', 'active');
+      await s.systemctl(['stop', 'sj-object.service']);
+      return {
+        failed,
+        reset: [reset.code, reset.stderr],
+        afterReset: afterReset.stdout.trim(),
+        viaObject: viaObject.code,
+        afterObject,
+        unknown: [unknown.code, unknown.stderr.trim()],
+        start: [start.code, /^o "\/org\/freedesktop\/systemd1\/job\/\d+"$/.test(start.stdout.trim())],
+        active,
+      };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      failed: { ActiveState: 'failed', Result: 'exit-code' },
+      reset: [0, ''],
+      afterReset: 's "inactive"',
+      viaObject: 0,
+      afterObject: { ActiveState: 'inactive', Result: 'success' },
+      unknown: [1, 'Call failed: Unit sj-never-loaded.service not loaded.'],
+      start: [0, true],
+      active: true,
+    });
   });
 });
 

@@ -53,10 +53,24 @@ const UNITS: Record<string, (dir: string) => string> = {
   'sp-slowstart.service': service('sp-slowstart.service', '', ['ExecStartPre=/bin/sleep 30', 'TimeoutStopSec=2s']),
   'sp-stubborn.service': service('sp-stubborn.service', '--ignore-term', ['TimeoutStopSec=1500ms']),
   'sp-idle.service': service('sp-idle.service', '', []),
+  // Result= after a stop (spec 8.5)
+  'sp-hangstop.service': service('sp-hangstop.service', '', ['ExecStop=/bin/sleep 30', 'TimeoutStopSec=1s']),
+  'sp-failpost.service': service('sp-failpost.service', '', ['ExecStopPost=/bin/false', 'TimeoutStopSec=2s']),
+  'sp-ignorepost.service': service('sp-ignorepost.service', '', ['ExecStopPost=-/bin/false', 'TimeoutStopSec=2s']),
+  'sp-exit143.service': service('sp-exit143.service', '--exit-on-term 143', ['TimeoutStopSec=2s']),
+  'sp-exit143ok.service': service('sp-exit143ok.service', '--exit-on-term 143', ['SuccessExitStatus=143', 'TimeoutStopSec=2s']),
+  'sp-quit.service': service('sp-quit.service', '', ['KillSignal=SIGQUIT', 'TimeoutStopSec=2s']),
+  'sp-failstop.service': service('sp-failstop.service', '', ['ExecStop=/bin/false', `ExecStop=${ARGREC} second-stop`, 'TimeoutStopSec=2s']),
 };
+const RESULT_UNITS = ['sp-hangstop.service', 'sp-failpost.service', 'sp-ignorepost.service', 'sp-exit143.service', 'sp-exit143ok.service', 'sp-quit.service', 'sp-failstop.service'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const out = (r: { code: number; stdout: string; stderr: string }) => ({ code: r.code, stdout: r.stdout.trim(), stderr: r.stderr.trim() });
+/** a client's answer; the oracle's systemctl runs with --user, which shows in its hints */
+const out = (r: { code: number; stdout: string; stderr: string }) => ({
+  code: r.code,
+  stdout: r.stdout.trim(),
+  stderr: r.stderr.trim().replaceAll('systemctl --user ', 'systemctl ').replaceAll('journalctl --user ', 'journalctl '),
+});
 
 async function state(t: Target, unit: string): Promise<string> {
   const r = await t.systemctl(['show', '-p', 'ActiveState,SubState,Result', unit]);
@@ -165,6 +179,21 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
     const jobAfter = (await t.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/sp_2dstubborn_2eservice', 'org.freedesktop.systemd1.Unit', 'Job'])).stdout.trim();
     const final = await settle(t, u, (s) => s.startsWith('inactive') || s.startsWith('failed'), 10_000);
     return { stop, cancel, during, jobAfter, final, subStates: t.subStates(u, mark), got: signalSets(readRecords(join(t.dir, `${u}.log`))) };
+  },
+  async 'Result= after a stop: ExecStop timeout, failing ExecStop/ExecStopPost (with and without "-"), exit 143, SuccessExitStatus, KillSignal=SIGQUIT'(t) {
+    const since = Date.now() / 1000;
+    const start = await t.systemctl(['start', ...RESULT_UNITS]);
+    expect(start.code, start.stderr).toBe(0);
+    for (const u of RESULT_UNITS) await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
+    const mark = t.mark();
+    const stop = out(await t.systemctl(['stop', ...RESULT_UNITS]));
+    await sleep(150);
+    const units: Record<string, unknown> = {};
+    for (const u of RESULT_UNITS) {
+      units[u] = { subStates: t.subStates(u, mark), final: await state(t, u), args: argLines(t, u, []), exec: `${await t.prop(u, 'ExecMainCode')}/${await t.prop(u, 'ExecMainStatus')}` };
+      await t.systemctl(['reset-failed', u]);
+    }
+    return { stop, units };
   },
   async 'stop of an inactive unit is done at once; of an unknown unit: exit 5, NoSuchUnit'(t) {
     const idle = out(await t.systemctl(['stop', 'sp-idle.service']));
