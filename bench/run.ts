@@ -6,6 +6,7 @@
 // Every figure is a median with a baseline from the same run; see bench/README.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { FULL, SMALL, escalation, forkBomb, killVsPing, manyUnits, openSession, stopCurve, throughput, type Row, type Session, type StopCurve } from './lib/scenarios.js';
 import { REPO_ROOT, benchUnavailable, startSystemdTarget, startUnitdTarget, systemdAvailable, type SystemdTarget, type UnitdTarget } from './lib/targets.js';
 import { machine, markdownTable, stopCurveSvg } from './lib/report.js';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     return;
   }
   const started = now();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const date = new Date().toISOString();
   const rows: Row[] = [];
   let curve: StopCurve | null = null;
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     sessions.length = 0;
     if (unitd) {
       mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(join(resultsDir, 'unitd.log'), unitd.logs.join('\n') + '\n');
+      writeFileSync(join(resultsDir, 'unitd.log'), unitd.readLog());
     }
     await unitd?.stop();
     await unitdB?.stop();
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     systemd = null;
     await unitdB?.stop();
     unitdB = null;
-    writeFileSync(join(resultsDir, 'unitd.log'), unitd.logs.join('\n') + '\n');
+    writeFileSync(join(resultsDir, 'unitd.log'), unitd.readLog());
     await unitd.stop();
     unitd = null;
     if (want('5')) rows.push(...(await manyUnits(sizes, profile ? resultsDir : undefined)));
@@ -102,12 +104,13 @@ async function main(): Promise<void> {
   const m = machine(REPO_ROOT);
   const seconds = (now() - started) / 1000;
   const header = `unitd bench, ${full ? 'full' : 'small'} sizes, ${date} — ${m.cpus} × ${m.cpu}, kernel ${m.kernel}, node ${m.node}, ` +
-    `${m.systemd}, ${m.dbusDaemon}, dbus-next ${m.dbusNext}, unitd ${m.unitd} (${m.unitdCommit}); ${seconds.toFixed(0)} s`;
+    `${m.systemd}, ${m.dbusDaemon}, dbus-next ${m.dbusNext}, unitd ${m.unitd} (${m.unitdCommit}); ${seconds.toFixed(0)} s; ` +
+    `load average ${loadAtStart[0]} at the start, ${(m.loadAverage as number[])[0]} at the end (${m.cpus} cores, shared with other jobs)`;
   process.stdout.write(`\n${header}\n\n${table}\n${systemdNote ? `\n${systemdNote}\n` : ''}`);
 
   mkdirSync(resultsDir, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
-  const json = { date, mode: full ? 'full' : 'small', seconds, machine: m, sizes, systemdNote: systemdNote || null, rows, stopCurve: curve };
+  const json = { date, mode: full ? 'full' : 'small', seconds, loadAverageAtStart: loadAtStart, machine: m, sizes, systemdNote: systemdNote || null, rows, stopCurve: curve };
   writeFileSync(join(resultsDir, `${stamp}-${full ? 'full' : 'small'}.json`), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   let md = `# Latest bench results\n\n${header}\n\n${table}\n`;

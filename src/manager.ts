@@ -175,7 +175,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
       if (command === '') return;
       out.push({ cgroup: cgroupOf(pid) || unit.controlGroup, pid, command });
     };
-    if (unit.controlGroup && unit.config.service) {
+    if ((unit.controlGroup || this.tracker.kind === 'proc') && unit.config.service) {
       const group = this.tracker.group(unit.id);
       for (const pid of this.tracker.pids(group).sort((a, b) => a - b)) add(pid);
     }

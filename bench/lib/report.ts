@@ -1,7 +1,7 @@
 // Output: a Markdown table (stdout and bench/results/latest.md), JSON with the machine and
 // versions, and an SVG of the stop-latency curve drawn by hand.
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem, release, hostname } from 'node:os';
+import { cpus, totalmem, release, hostname, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, StopCurve } from './scenarios.js';
@@ -22,6 +22,8 @@ export function machine(repoRoot: string): Record<string, unknown> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
     memoryMiB: Math.round(totalmem() / 2 ** 20),
+    /** 1/5/15-minute load averages when the results were written: other jobs share this machine */
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     kernel: release(),
     node: process.version,
     unitd: pkg.version,

@@ -3,10 +3,10 @@
 // (`systemd --user` in a mount namespace: test/oracle/oracle.ts). The bench's client reaches both
 // through a dbus-daemon, so both pay the same bus hop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startPrivateBus, type PrivateBus } from '../../test/helpers/private-bus.js';
 import { startOracle, oracleAvailable, oracleUnavailableReason, type Oracle } from '../../test/oracle/oracle.js';
@@ -139,7 +139,8 @@ export interface UnitdTarget extends Target {
   /** ms from spawn to the "ready" log line */
   readonly startupMs: number;
   readonly child: ChildProcess;
-  readonly logs: string[];
+  /** unitd's log (pino JSON lines); kept until stop() */
+  readLog(): string;
 }
 
 export interface UnitdOptions {
@@ -166,13 +167,26 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const t0 = now();
   // sh joins the cgroup, then becomes node: one PID, and unitd's own cgroup is the bench's
+  // unitd logs to a file, as under a service manager: a pipe would make the bench (the client)
+  // read every log line and wake for each, which is the bench's cost, not unitd's
+  const logDir = mkdtempSync(join(tmpdir(), 'unitd-bench-log-'));
+  const logFile = join(logDir, 'unitd.log');
+  const logFd = openSync(logFile, 'w');
   const child = spawn('sh', ['-c', `echo $$ > ${q(join(cg, 'cgroup.procs'))} && exec ${q(process.execPath)} ${args.map(q).join(' ')}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, 'pipe'],
   });
-  const logs: string[] = [];
+  closeSync(logFd);
+  const tail = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '';
+    }
+  };
   let stderr = '';
   const startupMs = await new Promise<number>((resolve, reject) => {
-    // "ready" is an info line; below info, the stderr banner that follows it marks readiness
+    // the banner on stderr follows the "ready" log line in the same turn (at any log level)
+    const timer = setTimeout(() => reject(new Error(`unitd not ready in 30 s: ${stderr}\n${tail()}`)), 30_000);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
       if (stderr.includes('unitd is ready')) {
@@ -180,21 +194,14 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
         resolve(now() - t0);
       }
     });
-    const timer = setTimeout(() => reject(new Error(`unitd not ready in 30 s: ${stderr}\n${logs.slice(-20).join('\n')}`)), 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`unitd exited ${code}: ${stderr}\n${logs.slice(-20).join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (logs.length < 10_000) logs.push(line);
-      if (line.includes('"msg":"ready"')) {
-        clearTimeout(timer);
-        resolve(now() - t0);
-      }
+      reject(new Error(`unitd exited ${code}: ${stderr}\n${tail()}`));
     });
   }).catch(async (e: unknown) => {
     await destroyCgroup(cg);
     if (!opts.bus) await bus.stop();
+    rmSync(logDir, { recursive: true, force: true });
     throw e;
   });
   child.removeAllListeners('exit');
@@ -207,7 +214,13 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
     pid,
     startupMs,
     child,
-    logs,
+    readLog: () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
     unitCgroupDir: (controlGroup) => join(mount, controlGroup),
     stop: async () => {
       if (stopped) return;
@@ -222,6 +235,7 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
       }
       await destroyCgroup(cg);
       if (!opts.bus) await bus.stop();
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

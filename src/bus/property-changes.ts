@@ -1,7 +1,7 @@
 // PropertiesChanged for unit objects: after any change of a unit, at the end of the current
-// event-loop turn, compare what each interface reports with what was last announced and send the
-// difference: values of "emits" properties, names of "invalidates" ones, interface by interface in
-// the object's order (the type interface before org.freedesktop.systemd1.Unit, as systemd sends them).
+// event-loop turn, compare what the unit reports with what was last announced; if anything moved,
+// send one signal per interface in the object's order (the type interface before
+// org.freedesktop.systemd1.Unit), as systemd does.
 import type { Unit } from '../units/unit.js';
 import type { BusObject, ObjectServer } from './object-server.js';
 import { valueKey } from './wire-values.js';
@@ -46,15 +46,17 @@ export class PropertyChangeTracker {
     this.announced.set(unit, after);
     if (!this.wanted(unit)) return;
     const path = this.pathOf(unit);
+    let anyChange = false;
+    for (const [key, value] of after) if (before.get(key) !== value) anyChange = true;
+    if (!anyChange) return;
+    // like systemd, each signal carries every "emits" property of its interface with its value and
+    // every "invalidates" one by name, whichever of them changed
     for (const impl of object.interfaces) {
       const changed = new Map<string, unknown>();
       const invalidated: string[] = [];
       for (const prop of impl.spec.properties.values()) {
-        if (prop.emitsChanged !== 'true' && prop.emitsChanged !== 'invalidates') continue;
-        const key = `${impl.spec.name}\0${prop.name}`;
-        if (before.get(key) === after.get(key)) continue;
         if (prop.emitsChanged === 'true') changed.set(prop.name, impl.getters[prop.name]!());
-        else invalidated.push(prop.name);
+        else if (prop.emitsChanged === 'invalidates') invalidated.push(prop.name);
       }
       if (changed.size > 0 || invalidated.length > 0) this.server.emitPropertiesChanged(path, impl.spec.name, changed, invalidated);
     }

@@ -192,8 +192,10 @@ export class UnitOperations {
     };
     methods.Ref = async (ctx) => {
       await requirePrivilege(ctx, CAP_SYS_ADMIN);
-      unit.refs.push(ctx.sender);
-      unit.changed();
+      // the privilege check waited for the bus: an idle unit may have been collected meanwhile
+      const live = this.m.units.load(unit.id);
+      live.refs.push(ctx.sender);
+      live.changed();
       return [];
     };
     methods.Unref = (ctx) => {

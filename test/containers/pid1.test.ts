@@ -99,11 +99,23 @@ describe('container stop', () => {
     // unitd exited on its own, with 0, after the stop (not SIGKILLed after the 20 s grace period)
     expect(exitCode).toBe(0);
     expect(took).toBeLessThan(10_000);
-    const stopping = log.indexOf('"signal":"SIGTERM","msg":"stopping"');
-    const markerStopped = log.search(/"unit":"marker.service","activeState":"inactive"/);
-    const stopped = log.indexOf('"msg":"stopped"');
+    // in time order (pino writes asynchronously: at exit, lines can reach the log out of order)
+    type Entry = { time: number; msg: string; unit?: string; activeState?: string; signal?: string };
+    const entries = log.split('\n').flatMap((l): Entry[] => {
+      try {
+        return l.startsWith('{') ? [JSON.parse(l) as Entry] : [];
+      } catch {
+        return []; // not a pino line
+      }
+    });
+    const when = (pred: (e: (typeof entries)[number]) => boolean): number => entries.find(pred)?.time ?? NaN;
+    const stopping = when((e) => e.msg === 'stopping' && e.signal === 'SIGTERM');
+    const markerStopped = when((e) => e.unit === 'marker.service' && e.activeState === 'inactive');
+    const workerStopped = when((e) => e.unit === 'worker.service' && e.activeState === 'inactive');
+    const stopped = when((e) => e.msg === 'stopped');
     expect(stopping).toBeGreaterThan(0);
-    expect(markerStopped).toBeGreaterThan(stopping);
-    expect(stopped).toBeGreaterThan(markerStopped);
+    expect(markerStopped).toBeGreaterThanOrEqual(stopping);
+    expect(workerStopped).toBeGreaterThanOrEqual(stopping);
+    expect(stopped).toBeGreaterThanOrEqual(Math.max(markerStopped, workerStopped));
   });
 });

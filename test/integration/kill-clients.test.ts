@@ -325,5 +325,21 @@ describe('QueueSignalUnit / Unit.QueueSignal (v254 API, not in systemd 252)', ()
     const nosuch = await t.busctl(['call', DEST, ...MANAGER, 'QueueSignalUnit', 'ssii', 'nosuch-q.service', 'main', '40', '1']);
     expect(nosuch.stderr.trim()).toBe('Call failed: Unit nosuch-q.service not loaded.');
     await t.systemctl(['stop', u]);
+
+    // to the control process (a running ExecReload=)
+    const c = 'kc-control.service';
+    await started(t, c);
+    const since2 = Date.now() / 1000;
+    const reload = t.systemctl(['reload', c]);
+    const ctl = await waitForStarts(join(t.dir, `${c}.ctl`), ['control'], since2);
+    const qc = await t.busctl(['call', DEST, ...MANAGER, 'QueueSignalUnit', 'ssii', c, 'control-fail', '40', '7']);
+    expect(qc.code, qc.stderr).toBe(0);
+    await sleep(200);
+    await t.systemctl(['kill', '--kill-whom=control', c]);
+    await reload;
+    const ctlRecs = readRecords(join(t.dir, `${c}.ctl`)).filter((r) => r.ev === 'sig' && r.t >= since2 && r.pid === ctl.control);
+    expect(ctlRecs.map((r) => `${r.sig}/${r.code}/${r.value}`)).toEqual(['RTMIN+6/-1/7', 'TERM/0/0']);
+    expect(signalSets(readRecords(join(t.dir, `${c}.log`)), since2)).toEqual({ main: [], 'main.child1': [] });
+    await t.systemctl(['stop', c]);
   });
 });

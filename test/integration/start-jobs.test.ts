@@ -420,6 +420,27 @@ describe('systemctl start / restart / status', () => {
   });
 });
 
+describe('start latency (reported, not bounded)', () => {
+  it('systemctl start + stop of a simple service, 10 rounds: every start ends active', async () => {
+    const r = await onBoth(async (s) => {
+      const starts: number[] = [];
+      const states: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t0 = performance.now();
+        const a = await s.systemctl(['start', 'sj-quick.service']);
+        starts.push(performance.now() - t0);
+        states.push(`${a.code} ${(await s.show('sj-quick.service', ['ActiveState'])).ActiveState}`);
+        await s.systemctl(['stop', 'sj-quick.service']);
+      }
+      starts.sort((x, y) => x - y);
+      return { states, median: Math.round(starts[5]!), max: Math.round(starts[9]!) };
+    });
+    console.info(`systemctl start (incl. the client's own start-up): unitd median ${r.unitd.median} ms, max ${r.unitd.max} ms${r.systemd ? `; systemd median ${r.systemd.median} ms, max ${r.systemd.max} ms` : ''}`);
+    expect(r.unitd.states).toEqual(Array(10).fill('0 active'));
+    if (r.systemd) expect(r.systemd.states).toEqual(r.unitd.states);
+  });
+});
+
 describe('sanity', () => {
   it('both sides are alive', async () => {
     for (const s of sides()) expect((await s.busctl(['call', DEST, '/org/freedesktop/systemd1', 'org.freedesktop.DBus.Peer', 'Ping'])).code).toBe(0);

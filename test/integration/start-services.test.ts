@@ -35,6 +35,9 @@ const units = (work: string): Record<string, string> => ({
   'ss-simple-missing.service': '[Service]\nType=simple\nExecStart=/nonexistent/unitd-test-binary\n',
   'ss-fork-pidfile.service': `[Service]\nType=forking\nPIDFile=${work}/fork.pid\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ${work}/fork.pid'\n`,
   'ss-fork-guess.service': `[Service]\nType=forking\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ${work}/guess.pid'\n`,
+  'ss-fork-fail.service': "[Service]\nType=forking\nExecStart=/bin/sh -c 'exit 1'\n",
+  'ss-fork-two.service': "[Service]\nType=forking\nExecStart=/bin/sh -c '/bin/sleep 1000 & /bin/sleep 1001 & exit 0'\n",
+  'ss-fork-post.service': `[Service]\nType=forking\nPIDFile=${work}/post.pid\nExecStart=/bin/sh -c 'sleep 1000 & echo $! > ${work}/post.tmp'\nExecStartPost=/bin/sh -c 'mv ${work}/post.tmp ${work}/post.pid'\n`,
   'ss-oneshot-remain.service': "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'sleep 0.3'\n",
   'ss-oneshot.service': "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.3'\nExecStart=/bin/true\n",
   'ss-oneshot-fail.service': "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 4'\n",
@@ -65,6 +68,10 @@ const units = (work: string): Record<string, string> => ({
   'ss-restart.service': "[Service]\nRestart=on-failure\nRestartSec=400ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
   'ss-restart-always.service': "[Service]\nRestart=always\nRestartSec=200ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 0'\n",
   'ss-restart-no.service': "[Service]\nRestart=no\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
+  'ss-on-success.service': "[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestart=on-success\nRestartSec=100ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 0'\n",
+  'ss-on-abnormal-exit.service': "[Service]\nRestart=on-abnormal\nRestartSec=100ms\nExecStart=/bin/sh -c 'sleep 0.2; exit 1'\n",
+  'ss-on-abnormal-kill.service': '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestart=on-abnormal\nRestartSec=100ms\nExecStart=/bin/sleep 1000\n',
+  'ss-prevent.service': "[Service]\nRestart=always\nRestartSec=100ms\nRestartPreventExitStatus=3\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n",
   'ss-limit2.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=2\n[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-limit.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/false\n',
 });
@@ -217,6 +224,41 @@ describe('Type=forking', () => {
       afterKill: { ActiveState: 'failed', SubState: 'failed', Result: 'signal' },
       stop: 0,
       pidFileGone: true,
+    });
+  });
+});
+
+describe('Type=forking, more', () => {
+  it('a failing starter fails the start; two daemons and no PIDFile: no main PID guessed; PIDFile written by ExecStartPost', async () => {
+    const r = await onBoth(async (s) => {
+      const fail = await s.systemctl(['start', 'ss-fork-fail.service']);
+      const pf = await s.show('ss-fork-fail.service', ['ActiveState', 'Result', 'ControlPID', 'MainPID']);
+      const two = await s.systemctl(['start', 'ss-fork-two.service']);
+      const pt = await s.show('ss-fork-two.service', ['ActiveState', 'SubState', 'MainPID']);
+      const tasks = (await s.busctl(['-j', 'call', DEST, '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'GetUnitProcesses', 's', 'ss-fork-two.service'])).stdout;
+      const stopTwo = await s.systemctl(['stop', 'ss-fork-two.service']);
+      const post = await s.systemctl(['start', 'ss-fork-post.service']);
+      const pp = await s.show('ss-fork-post.service', ['ActiveState', 'SubState', 'MainPID']);
+      const filePid = readFileSync(join(work, 'post.pid'), 'utf8').trim();
+      await s.systemctl(['stop', 'ss-fork-post.service']);
+      await s.systemctl(['reset-failed', 'ss-fork-fail.service']);
+      return {
+        fail: [fail.code, userless(fail.stderr)],
+        pf,
+        two: [two.code, pt.ActiveState, pt.SubState, pt.MainPID],
+        twoProcesses: (JSON.parse(tasks) as { data: unknown[][][] }).data[0]!.map((x) => x[2]).sort(),
+        stopTwo: stopTwo.code,
+        post: [post.code, pp.ActiveState, pp.SubState, pp.MainPID === filePid],
+      };
+    }, true);
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      fail: [1, 'Job for ss-fork-fail.service failed because the control process exited with error code.\nSee "systemctl status ss-fork-fail.service" and "journalctl -xeu ss-fork-fail.service" for details.\n'],
+      pf: { ActiveState: 'failed', Result: 'exit-code', ControlPID: '0', MainPID: '0' },
+      two: [0, 'active', 'running', '0'],
+      twoProcesses: ['/bin/sleep 1000', '/bin/sleep 1001'],
+      stopTwo: 0,
+      post: [0, 'active', 'running', true],
     });
   });
 });
@@ -538,6 +580,30 @@ describe('Restart=', () => {
       third: [1, 'Job for ss-limit2.service failed because start of the service was attempted too often.\nSee "systemctl status ss-limit2.service" and "journalctl -xeu ss-limit2.service" for details.\nTo force a start use "systemctl reset-failed ss-limit2.service"\nfollowed by "systemctl start ss-limit2.service" again.\n'],
       p: { ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit' },
       afterReset: 0,
+    });
+  });
+
+  it('on-success, on-abnormal (signal yes, exit code no), RestartPreventExitStatus=', async () => {
+    const r = await onBoth(async (s) => {
+      await s.systemctl(['start', 'ss-on-success.service', 'ss-on-abnormal-exit.service', 'ss-on-abnormal-kill.service', 'ss-prevent.service']);
+      const success = await waitState(s, 'ss-on-success.service', (p) => num(p.NRestarts) >= 1, ['NRestarts'], 'on-success restarted', 5000);
+      const abnormalExit = await waitState(s, 'ss-on-abnormal-exit.service', (p) => p.ActiveState === 'failed', ['ActiveState', 'Result', 'NRestarts'], 'on-abnormal exit failed', 5000);
+      const prevent = await waitState(s, 'ss-prevent.service', (p) => p.ActiveState === 'failed', ['ActiveState', 'Result', 'NRestarts', 'ExecMainStatus'], 'prevented', 5000);
+      const first = Number((await s.show('ss-on-abnormal-kill.service', ['MainPID'])).MainPID);
+      killPid(first);
+      const killed = await waitState(s, 'ss-on-abnormal-kill.service', (p) => num(p.NRestarts) >= 1 && p.ActiveState === 'active', ['ActiveState', 'SubState', 'NRestarts', 'Result'], 'on-abnormal kill restarted', 5000);
+      const second = Number((await s.show('ss-on-abnormal-kill.service', ['MainPID'])).MainPID);
+      await s.systemctl(['stop', 'ss-on-success.service', 'ss-on-abnormal-kill.service']);
+      await s.systemctl(['reset-failed', 'ss-on-abnormal-exit.service', 'ss-prevent.service']);
+      return { success: num(success.NRestarts) >= 1, abnormalExit, prevent, killed: { ...killed, NRestarts: num(killed.NRestarts) >= 1 }, newMain: second > 0 && second !== first };
+    });
+    expectSame(r);
+    expect(r.unitd).toEqual({
+      success: true,
+      abnormalExit: { ActiveState: 'failed', Result: 'exit-code', NRestarts: '0' },
+      prevent: { ActiveState: 'failed', Result: 'exit-code', NRestarts: '0', ExecMainStatus: '3' },
+      killed: { ActiveState: 'active', SubState: 'running', NRestarts: true, Result: 'success' },
+      newMain: true,
     });
   });
 });

@@ -175,5 +175,34 @@ describe('stop bounds', () => {
     const sent = unitd.logs.filter((l) => l.unit === u && l.msg === 'signal sent').map((l) => `${l.op}:${l.signal}`);
     expect(sent[0]).toBe('terminate:SIGTERM');
     expect(sent).toContain('kill:SIGKILL');
+ 
+    if (!oracleAvailable()) {
+      console.warn(`oracle half skipped: ${oracleUnavailableReason()}`);
+      return;
+    }
+    // the same unit under systemd 252, for the figure
+    const odir = join(root, 'oracle-forkbomb');
+    writeUnits(odir, { [u]: UNITS[u]! });
+    const oracle = await startOracle({ unitDirs: [odir] });
+    try {
+      const o = oracleTarget(oracle, odir);
+      expect((await o.systemctl(['start', u])).code).toBe(0);
+      const ocg = join(cgroup2Mount(), await o.prop(u, 'ControlGroup'));
+      let opeak = 0;
+      const odeadline = Date.now() + 30_000;
+      for (;;) {
+        const n = procsUnder(ocg).length;
+        opeak = Math.max(opeak, n);
+        if (n >= 1300 || Date.now() > odeadline) break;
+        await sleep(100);
+      }
+      const o0 = Date.now();
+      const ostop = await o.systemctl(['stop', u]);
+      const otook = Date.now() - o0;
+      console.log(`systemd 252 fork bomb: ${opeak} processes; systemctl stop took ${otook} ms (exit ${ostop.code}); ${procsUnder(ocg).length} left; cgroup ${existsSync(ocg) ? 'still there' : 'removed'}`);
+      expect(procsUnder(ocg)).toEqual([]);
+    } finally {
+      await oracle.stop();
+    }
   });
 });
