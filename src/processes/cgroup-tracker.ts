@@ -47,6 +47,34 @@ function codedError(message: string, code: string): Error & { code: string } {
   return e;
 }
 
+/**
+ * Subtrees left by a unitd that died without cleaning up (SIGKILL, a crash): empty ones whose
+ * owner PID is gone are removed; anything still holding a process is left alone.
+ */
+function removeStaleSubtrees(parentDir: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parentDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = /^unitd-(\d+)(?:-\d+)?\.slice$/.exec(entry);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    const dir = path.join(parentDir, entry);
+    if (readProcsRecursive(dir).length > 0) continue;
+    const removeTree = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) removeTree(path.join(d, e.name));
+      fs.rmdirSync(d);
+    };
+    try {
+      removeTree(dir);
+    } catch {
+      // busy or raced with another unitd: leave it
+    }
+  }
+}
+
 export class CgroupTracker implements ProcessTracker {
   readonly kind = 'cgroup2' as const;
   readonly rootPath: string;
@@ -72,6 +100,7 @@ export class CgroupTracker implements ProcessTracker {
     this.rootPath = path.posix.join(loc.ownPath, name);
     this.rootDir = path.join(loc.ownDir, name);
     this.canFreeze = loc.hasFreeze;
+    removeStaleSubtrees(loc.ownDir);
     fs.mkdirSync(this.rootDir, { recursive: true });
     reaper.acquire();
     // The kernel rate-limits cgroup.events notifications (at most one per ~10 ms per file), so a
