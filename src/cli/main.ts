@@ -34,8 +34,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping');
     void daemon.stop().then(() => {
       log.info('stopped');
-      log.flush();
-      process.exit(0);
+      // exit once every buffered log line is written, in order
+      log.flush(() => process.exit(0));
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -45,8 +45,8 @@ async function main(): Promise<void> {
     daemon = await runDaemon(opts, log);
   } catch (err) {
     log.fatal({ err }, 'cannot start');
-    log.flush();
-    process.exit(1);
+    log.flush(() => process.exit(1));
+    return;
   }
   const varName = opts.scope === 'system' ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS';
   process.stderr.write(`unitd is ready. Reach it with:\n  export ${varName}=${daemon.busAddress}\n`);
