@@ -15,7 +15,8 @@ const UNITS: Record<string, (dir: string) => string> = {
   // takes ~1 s in ExecStop, which gets $MAINPID
   'sd-slowstop.service': (dir) =>
     `[Service]\nExecStart=${PYTHON} ${SIGREC} --log ${dir}/sd-slowstop.service.log --name main\nExecStop=${dir}/argrec.sh ${dir}/sd-slowstop.args stop $MAINPID\nExecStop=/bin/sleep 1\nTimeoutStopSec=5s\n`,
-  'sd-plain.service': (dir) => `[Service]\nExecStart=${PYTHON} ${SIGREC} --log ${dir}/sd-plain.service.log --name main --escape\nSendSIGHUP=yes\n`,
+  // the main process outlives the escaped one by 300 ms after SIGTERM, so the final round finds nobody
+  'sd-plain.service': (dir) => `[Service]\nExecStart=${PYTHON} ${SIGREC} --log ${dir}/sd-plain.service.log --name main --escape --drain 400\nSendSIGHUP=yes\n`,
   'sd-idle.service': () => `[Service]\nExecStart=/bin/sleep 1000\n`,
 };
 const ACTIVE = ['sd-stubborn.service', 'sd-slowstop.service', 'sd-plain.service'];
