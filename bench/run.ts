@@ -26,6 +26,11 @@ const sizes = full ? FULL : SMALL;
 const resultsDir = join(REPO_ROOT, 'bench/results');
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
+/** the last 5000 lines of unitd's log (a full run logs a line per KillUnit: 200k lines) */
+function logTail(text: string): string {
+  return text.split('\n').slice(-5001).join('\n');
+}
+
 async function main(): Promise<void> {
   const cannot = benchUnavailable();
   if (cannot) {
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
     sessions.length = 0;
     if (unitd) {
       mkdirSync(resultsDir, { recursive: true });
-      writeFileSync(join(resultsDir, 'unitd.log'), unitd.readLog());
+      writeFileSync(join(resultsDir, 'unitd.log'), logTail(unitd.readLog()));
     }
     await unitd?.stop();
     await unitdB?.stop();
@@ -92,10 +97,10 @@ async function main(): Promise<void> {
     systemd = null;
     await unitdB?.stop();
     unitdB = null;
-    writeFileSync(join(resultsDir, 'unitd.log'), unitd.readLog());
+    writeFileSync(join(resultsDir, 'unitd.log'), logTail(unitd.readLog()));
     await unitd.stop();
     unitd = null;
-    if (want('5')) rows.push(...(await manyUnits(sizes, profile ? resultsDir : undefined)));
+    if (want('5')) rows.push(...(await manyUnits(sizes, profile ? resultsDir : undefined, withSystemd)));
   } finally {
     await cleanup();
   }
@@ -111,7 +116,13 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
   const json = { date, mode: full ? 'full' : 'small', seconds, loadAverageAtStart: loadAtStart, machine: m, sizes, systemdNote: systemdNote || null, rows, stopCurve: curve };
-  writeFileSync(join(resultsDir, `${stamp}-${full ? 'full' : 'small'}.json`), JSON.stringify(json, null, 2) + '\n');
+  const file = join(resultsDir, `${stamp}-${full ? 'full' : 'small'}${only ? '-partial' : ''}.json`);
+  writeFileSync(file, JSON.stringify({ ...json, only: only ? [...only] : null, ab: abMain ?? null }, null, 2) + '\n');
+  if (only) {
+    // a partial run (--only) never replaces the latest complete results
+    log(`partial run: results in ${file}; latest.* untouched`);
+    return;
+  }
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   let md = `# Latest bench results\n\n${header}\n\n${table}\n`;
   if (curve) {

@@ -1,10 +1,10 @@
 // The six measurements. Each returns rows: a figure for unitd, its baseline from the same run
 // (the bus floor, or real systemd 252), the ratio and the target.
-import { watch } from 'node:fs';
+import { rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Client, MANAGER_PATH } from './client.js';
-import { cgroupPids, cgroupPopulated, cpuMs, destroyCgroup, rssKiB, startUnitdTarget, type Target, type UnitdTarget } from './targets.js';
-import { BOMB_UNIT, KILL_UNIT, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
+import { cgroupPids, cgroupPopulated, cpuMs, destroyCgroup, rssKiB, startSystemdTarget, startUnitdTarget, systemdAvailable, type Target, type UnitdTarget } from './targets.js';
+import { BOMB_UNIT, KILL_UNIT, MANY_TARGET, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
 import { now, round, sleep, summarize, type Summary } from './stats.js';
 
 export interface Row {
@@ -317,7 +317,69 @@ export async function forkBomb(sessions: Session[], sizes: Sizes): Promise<Row[]
 // ---------------------------------------------------------------------------------------------
 // 5. 1000 loaded units
 
-export async function manyUnits(sizes: Sizes, cpuProfDir?: string, log_: (s: string) => void = log): Promise<Row[]> {
+interface QueryLatencies {
+  loaded: number;
+  ping: Summary;
+  list: Summary;
+  getAll: Summary;
+}
+
+/** Ping alone (the floor), then ListUnits and GetAll("") on one unit, alternating */
+async function queryLatencies(c: Client, sizes: Sizes, minUnits: number): Promise<QueryLatencies> {
+  const [units] = await c.manager('ListUnits');
+  const loaded = (units as unknown[]).length;
+  if (loaded < minUnits) throw new Error(`ListUnits lists ${loaded} units, expected ≥ ${minUnits}`);
+  const path = await c.unitPath('many-0500.service');
+  const getAll = (): Promise<unknown[]> => c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
+  const lat: Record<string, number[]> = { ping: [], list: [], getAll: [] };
+  for (let i = 0; i < 20; i++) {
+    await c.manager('ListUnits');
+    await getAll();
+  }
+  for (let i = 0; i < 200; i++) {
+    // the floor, on its own (a Ping right after a 1000-entry ListUnits reply pays for its GC)
+    const t0 = now();
+    await c.ping();
+    lat.ping!.push(now() - t0);
+  }
+  for (let i = 0; i < Math.max(sizes.listUnitsReps, sizes.getAllReps); i++) {
+    if (i < sizes.listUnitsReps) {
+      const t0 = now();
+      await c.manager('ListUnits');
+      lat.list!.push(now() - t0);
+    }
+    if (i < sizes.getAllReps) {
+      const t0 = now();
+      await getAll();
+      lat.getAll!.push(now() - t0);
+    }
+  }
+  return { loaded, ping: summarize(lat.ping!), list: summarize(lat.list!), getAll: summarize(lat.getAll!) };
+}
+
+/** the same 1000 units in systemd --user: start bench-many.target, then the same queries */
+async function manyUnitsSystemd(dir: string, sizes: Sizes): Promise<(QueryLatencies & { rssMiB: number; loadMs: number }) | null> {
+  if (!systemdAvailable().ok) return null;
+  const sd = await startSystemdTarget({ unitDirs: [dir] });
+  try {
+    const c = await Client.connect(sd.busAddress, now);
+    try {
+      await c.subscribeJobs();
+      const { t0, removed } = await c.job('StartUnit', MANY_TARGET, 180_000);
+      if (removed.result !== 'done') throw new Error(`systemd: start ${MANY_TARGET}: ${removed.result}`);
+      const loadMs = removed.at - t0;
+      await sleep(300);
+      const q = await queryLatencies(c, sizes, sizes.manyUnits);
+      return { ...q, rssMiB: rssKiB(sd.pid) / 1024, loadMs };
+    } finally {
+      c.disconnect();
+    }
+  } finally {
+    await sd.stop();
+  }
+}
+
+export async function manyUnits(sizes: Sizes, cpuProfDir?: string, withSystemd = true): Promise<Row[]> {
   const dir = writeManyUnits(sizes.manyUnits);
   const startup: number[] = [];
   const rss: number[] = [];
@@ -332,52 +394,31 @@ export async function manyUnits(sizes: Sizes, cpuProfDir?: string, log_: (s: str
       else last = { t, c: await Client.connect(t.busAddress, now) };
     }
     const { t, c } = last!;
-    const [units] = await c.manager('ListUnits');
-    const loaded = (units as unknown[]).length;
-    if (loaded < sizes.manyUnits) throw new Error(`ListUnits lists ${loaded} units, expected ≥ ${sizes.manyUnits}`);
-    const path = await c.unitPath('many-0500.service');
-    const lat: Record<string, number[]> = { ping: [], list: [], getAll: [] };
-    for (let i = 0; i < 20; i++) {
-      await c.manager('ListUnits');
-      await c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
-    }
-    for (let i = 0; i < 200; i++) {
-      // the floor, on its own (a Ping right after a 1000-entry ListUnits reply pays for its GC)
-      const t0 = now();
-      await c.ping();
-      lat.ping!.push(now() - t0);
-    }
-    for (let i = 0; i < Math.max(sizes.listUnitsReps, sizes.getAllReps); i++) {
-      let t0 = now();
-      if (i < sizes.listUnitsReps) {
-        t0 = now();
-        await c.manager('ListUnits');
-        lat.list!.push(now() - t0);
-      }
-      if (i < sizes.getAllReps) {
-        t0 = now();
-        await c.call(path, 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']);
-        lat.getAll!.push(now() - t0);
-      }
-    }
+    const q = await queryLatencies(c, sizes, sizes.manyUnits);
     const rssAfter = rssKiB(t.pid) / 1024;
     c.disconnect();
     await t.stop();
-    const ping = summarize(lat.ping!).median;
+    last = null;
+    const sd = withSystemd ? await manyUnitsSystemd(dir, sizes) : null;
     const st = summarize(startup);
-    log_(`many units: start-up ${st.median.toFixed(0)} ms, RSS ${summarize(rss).median.toFixed(1)} MiB, ListUnits ${summarize(lat.list!).median.toFixed(2)} ms`);
+    log(`many units: start-up ${st.median.toFixed(0)} ms, RSS ${summarize(rss).median.toFixed(1)} MiB, ListUnits ${q.list.median.toFixed(2)} ms` +
+      (sd ? `; systemd: ListUnits ${sd.list.median.toFixed(2)} ms, GetAll ${sd.getAll.median.toFixed(2)} ms, RSS ${sd.rssMiB.toFixed(1)} MiB` : ''));
     const rows: Row[] = [
-      { id: '5.startup', what: `${sizes.manyUnits} enabled units: spawn → "ready"`, unit: 'ms', unitd: round(st.median), baseline: null, baselineName: '', ratio: null, target: '≤ 1000 ms', pass: st.median <= 1000, detail: { startup: st, loaded } },
-      { id: '5.rss', what: `${sizes.manyUnits} units: RSS after ready`, unit: 'MiB', unitd: round(summarize(rss).median, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: summarize(rss).median <= 150 },
+      { id: '5.startup', what: `${sizes.manyUnits} enabled units: spawn → "ready"`, unit: 'ms', unitd: round(st.median), baseline: null, baselineName: '', ratio: null, target: '≤ 1000 ms', pass: st.median <= 1000, detail: { startup: st, loaded: q.loaded } },
+      ratioRow({ id: '5.rss', what: `${sizes.manyUnits} units: RSS after ready`, unit: 'MiB', unitd: summarize(rss).median, baseline: sd ? sd.rssMiB : null, baselineName: `systemd 252 --user with the same ${sizes.manyUnits} units active`, target: '≤ 150 MiB' }, null),
       { id: '5.rss.queried', what: `${sizes.manyUnits} units: RSS after the ListUnits/GetAll queries`, unit: 'MiB', unitd: round(rssAfter, 1), baseline: null, baselineName: '', ratio: null, target: '≤ 150 MiB', pass: rssAfter <= 150 },
-      ratioRow({ id: '5.listunits', what: `ListUnits (${loaded} units) vs Peer.Ping`, unit: 'ms', unitd: summarize(lat.list!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: '≤ 50 ms', detail: { list: summarize(lat.list!), ping: summarize(lat.ping!) } }, null),
-      ratioRow({ id: '5.getall', what: 'GetAll("") on one unit vs Peer.Ping', unit: 'ms', unitd: summarize(lat.getAll!).median, baseline: ping, baselineName: 'unitd Peer.Ping', target: 'context', detail: { getAll: summarize(lat.getAll!) } }, null),
+      ratioRow({ id: '5.listunits', what: `ListUnits (${q.loaded} units) vs Peer.Ping`, unit: 'ms', unitd: q.list.median, baseline: q.ping.median, baselineName: 'unitd Peer.Ping', target: '≤ 50 ms', detail: { unitd: q, systemd: sd } }, null),
+      ratioRow({ id: '5.getall', what: 'GetAll("") on one unit vs Peer.Ping', unit: 'ms', unitd: q.getAll.median, baseline: q.ping.median, baselineName: 'unitd Peer.Ping', target: 'context' }, null),
     ];
+    rows[1]!.pass = rows[1]!.unitd <= 150;
     rows[3]!.pass = rows[3]!.unitd <= 50;
+    if (sd) {
+      rows.push(ratioRow({ id: '5.listunits.systemd', what: `ListUnits vs systemd 252 (${sd.loaded} units)`, unit: 'ms', unitd: q.list.median, baseline: sd.list.median, baselineName: 'systemd 252 --user, same units, same run', target: 'context' }, null));
+      rows.push(ratioRow({ id: '5.getall.systemd', what: 'GetAll("") on one unit vs systemd 252', unit: 'ms', unitd: q.getAll.median, baseline: sd.getAll.median, baselineName: 'systemd 252 --user, same units, same run', target: 'context' }, null));
+    }
     return rows;
   } finally {
     await last?.t.stop();
-    const { rmSync } = await import('node:fs');
     rmSync(dir, { recursive: true, force: true });
   }
 }

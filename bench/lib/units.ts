@@ -56,20 +56,31 @@ export function writeBenchUnits(sizes: number[], bombSize: number): string {
   return dir;
 }
 
-/** N enabled services (symlinked into multi-user.target.wants/), loaded at start-up */
+export const MANY_TARGET = 'bench-many.target';
+
+/**
+ * N enabled services (symlinked into multi-user.target.wants/), which unitd loads at start-up.
+ * They are oneshot + RemainAfterExit services running /bin/true, also wanted by bench-many.target:
+ * systemd --user (whose default target here is the oracle's idle target) gets the same 1000 units
+ * loaded by starting that target, and they stay loaded (active, exited) for the comparison.
+ */
 export function writeManyUnits(n: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'unitd-bench-many-'));
   const wants = join(dir, 'multi-user.target.wants');
+  const manyWants = join(dir, `${MANY_TARGET}.wants`);
   mkdirSync(wants);
+  mkdirSync(manyWants);
   writeFileSync(join(dir, 'multi-user.target'), '[Unit]\nDescription=Multi-User System (bench)\n');
+  writeFileSync(join(dir, MANY_TARGET), '[Unit]\nDescription=bench: pulls in the many units\n');
   for (let i = 0; i < n; i++) {
     const name = `many-${String(i).padStart(4, '0')}.service`;
     writeFileSync(
       join(dir, name),
-      `[Unit]\nDescription=bench unit ${i}\nAfter=network.target\n\n[Service]\nType=simple\nExecStart=/bin/sleep 100000\n` +
+      `[Unit]\nDescription=bench unit ${i}\nAfter=network.target\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n` +
         `Environment=N=${i}\nKillMode=control-group\nTimeoutStopSec=5\n\n[Install]\nWantedBy=multi-user.target\n`,
     );
     symlinkSync(join(dir, name), join(wants, name));
+    symlinkSync(join(dir, name), join(manyWants, name));
   }
   return dir;
 }

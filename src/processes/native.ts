@@ -24,6 +24,9 @@ const SYS_PIDFD_OPEN = 434;
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
 export const WNOHANG = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+const P_PID = 1;
 const POLLIN = 0x1;
 const SI_QUEUE = -1;
 
@@ -64,6 +67,8 @@ export interface Native {
   pidfdQueueSignal(pidfd: number, signal: number, value: number): void;
   /** libc sigqueue(pid, sig, {sival_int: value}); throws NativeError */
   sigqueue(pid: number, signal: number, value: number): void;
+  /** waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT): has this child exited (a zombie)? Reaps nothing. */
+  childHasExited(pid: number): boolean;
   /** waitpid(pid, &status, WNOHANG): null when the child has not changed state; throws (ECHILD…) */
   waitpidNoHang(pid: number): { code: 1 | 2 | 3; status: number } | null;
   /** which of the fds are readable right now (poll with a 0 timeout) */
@@ -89,6 +94,7 @@ function load(): Native | null {
   const prctlPtr = libc.func('prctl', 'int', ['int', 'void *', 'unsigned long', 'unsigned long', 'unsigned long']);
   const syscall = libc.func('long syscall(long, ...)');
   const waitpid = libc.func('int waitpid(int, _Out_ int *, int)');
+  const waitid = libc.func('int waitid(int, int, void *, int)');
   const poll = libc.func('int poll(void *, unsigned long, int)');
   const closeFn = libc.func('int close(int)');
   // union sigval is passed by value in one integer register on x86_64 and aarch64: an intptr_t
@@ -130,6 +136,13 @@ function load(): Native | null {
     },
     sigqueue(pid, signal, value) {
       if (sigqueueFn(pid, signal, value | 0) !== 0) throw errnoError('sigqueue', errno());
+    },
+    childHasExited(pid) {
+      // siginfo_t: si_pid at offset 16 stays 0 when the child has not exited
+      const info = Buffer.alloc(128);
+      const r = waitid(P_PID, pid, info, WEXITED | WNOHANG | WNOWAIT) as number;
+      if (r < 0) return false;
+      return info.readInt32LE(16) !== 0;
     },
     waitpidNoHang(pid) {
       const status = [0];

@@ -52,7 +52,16 @@ class Reaper {
   /** orphans reaped so far (for tests and status) */
   reapedCount = 0;
 
-  private readonly onSigchld = (): void => this.tick();
+  private tickScheduled = false;
+  /** a burst of SIGCHLDs (a dying fork bomb) makes one pass per event-loop turn, not one per signal */
+  private readonly onSigchld = (): void => {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      this.tick();
+    });
+  };
 
   /** starts reaping (idempotent, reference-counted); makes this process a child subreaper */
   acquire(): void {
@@ -104,32 +113,36 @@ class Reaper {
   /** one reaping pass: zombie children not owned by libuv, then non-child waiters */
   tick(): void {
     const native = getNative();
-    if (native) {
-      for (const pid of ownChildren()) {
-        if (isLibuvOwned(pid)) continue;
-        const st = readStat(pid);
-        if (!st || st.state !== 'Z') continue;
-        if (this.preexisting.size > 0 && this.preexisting.has(key({ pid, startTime: st.startTime }))) continue;
-        let info: ExitInfo | null;
-        try {
-          info = native.waitpidNoHang(pid);
-        } catch {
-          continue; // ECHILD: someone else reaped it
-        }
-        if (!info) continue;
-        this.reapedCount++;
-        this.deliver({ pid, startTime: st.startTime }, info);
+    const live = new Set<string>();
+    const children = ownChildren();
+    for (const pid of children) {
+      if (isLibuvOwned(pid)) continue;
+      // a cheap peek first: only an exited child is worth reading /proc for (a dying fork bomb
+      // leaves hundreds of live children here)
+      if (native && this.preexisting.size === 0 && !native.childHasExited(pid)) continue;
+      const st = readStat(pid);
+      if (!st) continue;
+      const id = key({ pid, startTime: st.startTime });
+      if (st.state !== 'Z' || !native) {
+        live.add(id);
+        continue;
       }
-    }
-    if (this.preexisting.size > 0) {
-      // forget pre-existing children once they are gone (their PIDs may be reused by new children)
-      const live = new Set<string>();
-      for (const pid of ownChildren()) {
-        const st = readStat(pid);
-        if (st) live.add(key({ pid, startTime: st.startTime }));
+      if (this.preexisting.has(id)) {
+        live.add(id);
+        continue;
       }
-      for (const k of this.preexisting) if (!live.has(k)) this.preexisting.delete(k);
+      let info: ExitInfo | null;
+      try {
+        info = native.waitpidNoHang(pid);
+      } catch {
+        continue; // ECHILD: someone else reaped it
+      }
+      if (!info) continue;
+      this.reapedCount++;
+      this.deliver({ pid, startTime: st.startTime }, info);
     }
+    // forget pre-existing children once they are gone (their PIDs may be reused by new children)
+    if (this.preexisting.size > 0) for (const k of this.preexisting) if (!live.has(k)) this.preexisting.delete(k);
     this.checkNonChildWaiters();
     for (const l of this.tickListeners) {
       try {

@@ -30,6 +30,8 @@ interface Case {
   hup: boolean;
   sigkill: boolean;
   finalKillSignal?: string;
+  /** more recorder options */
+  recorder?: string;
 }
 
 const CASES: Case[] = [];
@@ -42,6 +44,8 @@ for (const killMode of ['control-group', 'mixed', 'process', 'none'] as const) {
 }
 CASES.push({ unit: 'km-control-group-quit.service', killMode: 'control-group', hup: false, sigkill: true, finalKillSignal: 'SIGQUIT' });
 CASES.push({ unit: 'km-mixed-quit.service', killMode: 'mixed', hup: false, sigkill: true, finalKillSignal: 'SIGQUIT' });
+// the child ignores FinalKillSignal too: the manager gives up after the final-sigkill timeout
+CASES.push({ unit: 'km-quit-ignored.service', killMode: 'control-group', hup: false, sigkill: true, finalKillSignal: 'SIGQUIT', recorder: '--child-ignore QUIT' });
 
 const PROCS = ['main', 'main.child1', 'main.escaped'];
 
@@ -51,7 +55,7 @@ function unitText(c: Case): (dir: string) => string {
       '[Unit]',
       `Description=stop matrix ${c.unit}`,
       '[Service]',
-      `ExecStart=${PYTHON} ${SIGREC} --log ${dir}/${c.unit}.log --name main --children 1 --child-ignore-term --escape --escape-ignore-term`,
+      `ExecStart=${PYTHON} ${SIGREC} --log ${dir}/${c.unit}.log --name main --children 1 --child-ignore-term --escape --escape-ignore-term${c.recorder ? ` ${c.recorder}` : ''}`,
       `KillMode=${c.killMode}`,
       `SendSIGHUP=${c.hup ? 'yes' : 'no'}`,
       `SendSIGKILL=${c.sigkill ? 'yes' : 'no'}`,

@@ -32,7 +32,9 @@ function service(name: string, recorderArgs: string, extra: string[]): (dir: str
       '[Unit]',
       `Description=stop pipeline ${name}`,
       '[Service]',
-      `ExecStart=${PYTHON} ${SIGREC} --log ${dir}/${name}.log --name main ${recorderArgs}`,
+      // after a fatal signal the main process lingers 400 ms, so its child (100 ms) is gone first
+      // and the states do not depend on which of the two the manager sees last
+      `ExecStart=${PYTHON} ${SIGREC} --log ${dir}/${name}.log --name main --drain 400 ${recorderArgs}`,
       ...extra.map((l) => l.replaceAll('@DIR@', dir).replaceAll('@U@', name)),
       '',
     ].join('\n');

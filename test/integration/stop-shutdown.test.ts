@@ -22,12 +22,14 @@ const UNITS: Record<string, (dir: string) => string> = {
 const ACTIVE = ['sd-stubborn.service', 'sd-slowstop.service', 'sd-plain.service'];
 
 let bus: PrivateBus | null = null;
-let root = '';
+const roots: string[] = [];
 
 afterAll(async () => {
-  for (const u of ACTIVE) killRecorded(join(root, `${u}.log`));
+  for (const root of roots) {
+    for (const u of ACTIVE) killRecorded(join(root, `${u}.log`));
+    rmSync(root, { recursive: true, force: true });
+  }
   await bus?.stop();
-  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 function cgroup2Mount(): string {
@@ -41,7 +43,8 @@ function cgroup2Mount(): string {
 describe("unitd's shutdown", () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`on ${signal}: stops every active unit in parallel, the same way, then exits 0`, { timeout: 60_000 }, async () => {
-      root = mkdtempSync(join(tmpdir(), 'unitd-shutdown-'));
+      const root = mkdtempSync(join(tmpdir(), 'unitd-shutdown-'));
+      roots.push(root);
       writeUnits(root, UNITS);
       writeArgRecorder(root);
       bus ??= await startPrivateBus();
@@ -79,7 +82,6 @@ describe("unitd's shutdown", () => {
       for (const cg of cgroups) expect(existsSync(join(cgroup2Mount(), cg))).toBe(false);
       expect(existsSync(rootCg)).toBe(false);
       expect(pidsOf(readRecords(join(root, 'sd-plain.service.log'))).main).toBe(pids['sd-plain.service']!.main);
-      rmSync(root, { recursive: true, force: true });
     });
   }
 });
