@@ -204,17 +204,21 @@ export class Manager extends EventEmitter<ManagerEvents> {
   }
 
   /**
-   * unitd's own shutdown: every unit that is not inactive is stopped the same way a stop job would,
-   * all in parallel; resolves when all are down or after the longest TimeoutStopSec (plus margin).
+   * unitd's own shutdown: every unit that is not inactive is stopped the way a stop job would, all
+   * in parallel (each group frozen around its signal by the scheduler). unitd waits until all are
+   * down, or until the longest TimeoutStopSec= has passed (no limit when one is infinity); then what
+   * is left of any unit gets SIGKILL through its cgroup, so nothing outlives unitd unnoticed.
    */
   async shutdown(): Promise<void> {
     this.stopping = true;
     this.jobs.clear();
     const active = this.units.units().filter((u) => u.config.service && u.activeState !== 'inactive' && u.activeState !== 'failed');
     let longest = 0n;
-    const stops = active.map(async (unit) => {
+    for (const unit of active) {
       const t = unit.config.service!.timeoutStopUSec;
-      if (t !== USEC_INFINITY && t > longest) longest = t;
+      if (t > longest) longest = t;
+    }
+    const stops = active.map(async (unit) => {
       try {
         this.enqueue(unit, 'stop', 'replace-irreversibly', null);
       } catch (err) {
@@ -233,9 +237,29 @@ export class Manager extends EventEmitter<ManagerEvents> {
       });
     });
     this.log.info({ units: active.length }, 'stopping all units');
-    // each stop state may take TimeoutStopSec; allow the pipeline's worst case
-    const limitMs = Number((longest * 4n) / 1000n) + 1000;
-    await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, limitMs).unref())]);
+    const all = Promise.all(stops);
+    if (longest === USEC_INFINITY) {
+      await all;
+    } else {
+      const done = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Number(longest / 1000n) + 100).unref())]);
+      if (!done) this.killLeftovers();
+    }
     await this.tracker.close();
+  }
+
+  /** After the shutdown deadline: SIGKILL whatever is left in every unit's group. */
+  private killLeftovers(): void {
+    const left = this.units
+      .units()
+      .filter((u) => u.config.service && (u.controlGroup !== '' || this.tracker.kind === 'proc') && !this.tracker.isEmpty(this.tracker.group(u.id)));
+    this.log.warn({ units: left.map((u) => u.id) }, 'stop timed out at shutdown, killing what is left');
+    for (const unit of left) {
+      const group = this.tracker.group(unit.id);
+      if (this.tracker.canKillGroup) this.tracker.killGroup(group);
+      else for (const pid of this.tracker.pids(group)) {
+        const id = this.tracker.identify(pid);
+        if (id) this.tracker.signal(id, 9);
+      }
+    }
   }
 }
