@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const m = machine(REPO_ROOT);
   const seconds = (now() - started) / 1000;
   const header = `unitd bench, ${full ? 'full' : 'small'} sizes, ${date} — ${m.cpus} × ${m.cpu}, kernel ${m.kernel}, node ${m.node}, ` +
-    `${m.systemd}, ${m.dbusDaemon}, dbus-next ${m.dbusNext}, unitd ${m.unitd} (${m.unitdCommit}); ${seconds.toFixed(0)} s; ` +
+    `${m.systemd}, ${m.dbusDaemon}, dbus-next ${m.dbusNext}, unitd ${m.unitd} (${m.unitdCommit}${m.unitdSrcModified ? ' + uncommitted src changes' : ''}, dist built ${m.unitdBuiltAt}); ${seconds.toFixed(0)} s; ` +
     `load average ${loadAtStart[0]} at the start, ${(m.loadAverage as number[])[0]} at the end (${m.cpus} cores, shared with other jobs)`;
   process.stdout.write(`\n${header}\n\n${table}\n${systemdNote ? `\n${systemdNote}\n` : ''}`);
 

@@ -2,7 +2,7 @@
 // versions, and an SVG of the stop-latency curve drawn by hand.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem, release, hostname, loadavg } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, StopCurve } from './scenarios.js';
 
@@ -28,10 +28,31 @@ export function machine(repoRoot: string): Record<string, unknown> {
     node: process.version,
     unitd: pkg.version,
     unitdCommit: firstLine('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']),
+    /** dist/ may be built from a working tree that differs from the commit */
+    unitdSrcModified: firstLine('sh', ['-c', `git -C '${repoRoot}' status --porcelain src | wc -l`]) !== '0',
+    unitdBuiltAt: newestMtime(join(repoRoot, 'dist')),
     dbusNext: dbusNext.version,
     systemd: firstLine('/lib/systemd/systemd', ['--version']),
     dbusDaemon: firstLine('dbus-daemon', ['--version']),
   };
+}
+
+/** ISO time of the newest file under dir (when dist/ was last built) */
+function newestMtime(dir: string): string {
+  let newest = 0;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.js')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  try {
+    walk(dir);
+  } catch {
+    return 'unknown';
+  }
+  return newest ? new Date(newest).toISOString() : 'unknown';
 }
 
 const fmt = (x: number | null, unit?: string): string => {

@@ -26,9 +26,11 @@ export type ServiceState =
   | 'reload'
   | 'stop'
   | 'stop-sigterm'
+  | 'stop-watchdog'
   | 'stop-sigkill'
   | 'stop-post'
   | 'final-sigterm'
+  | 'final-watchdog'
   | 'final-sigkill'
   | 'failed'
   | 'auto-restart';
@@ -43,15 +45,28 @@ const ACTIVE_STATE: Record<ServiceState, ActiveState> = {
   reload: 'reloading',
   stop: 'deactivating',
   'stop-sigterm': 'deactivating',
+  'stop-watchdog': 'deactivating',
   'stop-sigkill': 'deactivating',
   'stop-post': 'deactivating',
   'final-sigterm': 'deactivating',
+  'final-watchdog': 'deactivating',
   'final-sigkill': 'deactivating',
   failed: 'failed',
   'auto-restart': 'activating',
 };
 
-const STOPPING: ReadonlySet<ServiceState> = new Set(['stop', 'stop-sigterm', 'stop-sigkill', 'stop-post', 'final-sigterm', 'final-sigkill']);
+const STOPPING: ReadonlySet<ServiceState> = new Set([
+  'stop',
+  'stop-sigterm',
+  'stop-watchdog',
+  'stop-sigkill',
+  'stop-post',
+  'final-sigterm',
+  'final-watchdog',
+  'final-sigkill',
+]);
+
+type SignalState = 'stop-sigterm' | 'stop-watchdog' | 'stop-sigkill' | 'final-sigterm' | 'final-watchdog' | 'final-sigkill';
 const STARTING: ReadonlySet<ServiceState> = new Set(['start-pre', 'start', 'start-post']);
 
 /** The exec-failure status systemd's child reports when the binary cannot be run (203/EXEC). */
@@ -498,8 +513,9 @@ export class ServiceRuntime {
   }
 
   private startTimeout(): void {
-    this.log.warn({ unit: this.unit.id, state: this.state }, 'start operation timed out, terminating');
-    void this.enterSignal('stop-sigterm', 'timeout');
+    const mode = this.cfg.timeoutStartFailureMode;
+    this.log.warn({ unit: this.unit.id, state: this.state, mode }, 'start operation timed out');
+    void this.enterSignal(mode === 'abort' ? 'stop-watchdog' : mode === 'kill' ? 'stop-sigkill' : 'stop-sigterm', 'timeout');
   }
 
   private enterStart(): void {
@@ -672,6 +688,7 @@ export class ServiceRuntime {
         this.enterRunning(f);
         return;
       case 'stop-sigterm':
+      case 'stop-watchdog':
       case 'stop-sigkill':
         if (!this.controlGood) this.enterStopPost(f);
         else this.setResult(f);
@@ -680,6 +697,7 @@ export class ServiceRuntime {
         if (!this.controlGood) void this.enterSignal('final-sigterm', f);
         return;
       case 'final-sigterm':
+      case 'final-watchdog':
       case 'final-sigkill':
         if (!this.controlGood) this.enterDead(f, true);
         return;
@@ -743,6 +761,7 @@ export class ServiceRuntime {
         void this.enterSignal('stop-sigterm', f);
         return;
       case 'stop-sigterm':
+      case 'stop-watchdog':
       case 'stop-sigkill':
         if (!this.mainGood) this.enterStopPost(f);
         else this.setResult(f);
@@ -751,6 +770,7 @@ export class ServiceRuntime {
         if (!this.mainGood) void this.enterSignal('final-sigterm', f);
         return;
       case 'final-sigterm':
+      case 'final-watchdog':
       case 'final-sigkill':
         if (!this.mainGood) this.enterDead(f, true);
         return;
@@ -787,11 +807,13 @@ export class ServiceRuntime {
         if (!this.main) this.enterRunning('success');
         return;
       case 'stop-sigterm':
+      case 'stop-watchdog':
       case 'stop-sigkill':
         if (!this.mainGood && !this.controlGood) this.enterStopPost('success');
         return;
       case 'stop-post':
       case 'final-sigterm':
+      case 'final-watchdog':
       case 'final-sigkill':
         if (!this.mainGood && !this.controlGood) this.enterDead('success', true);
         return;
@@ -808,13 +830,19 @@ export class ServiceRuntime {
     if (!this.runControl('ExecStop')) return void this.enterSignal('stop-sigterm', 'resources');
     this.setState('stop');
     this.armTimer(this.cfg.timeoutStopUSec, () => {
-      this.log.warn({ unit: this.unit.id }, 'stopping timed out, terminating');
-      void this.enterSignal('stop-sigterm', 'timeout');
+      const mode = this.cfg.timeoutStopFailureMode;
+      this.log.warn({ unit: this.unit.id, mode }, 'stopping timed out');
+      if (mode === 'abort') void this.enterSignal('stop-watchdog', 'timeout');
+      else if (mode === 'kill') {
+        if (this.cfg.kill.sendSIGKILL) void this.enterSignal('stop-sigkill', 'timeout');
+        else this.enterStopPost('timeout');
+      } else void this.enterSignal('stop-sigterm', 'timeout');
     });
   }
 
   private killOperation(state: ServiceState): KillOperation {
     if (state === 'stop-sigkill' || state === 'final-sigkill') return 'kill';
+    if (state === 'stop-watchdog' || state === 'final-watchdog') return 'watchdog';
     if (state === 'stop-sigterm' && this.unit.job?.type === 'restart') return 'restart';
     return 'terminate';
   }
@@ -827,13 +855,13 @@ export class ServiceRuntime {
   /** the latest signal state being entered; stop() waits for it so its job sees where the unit went */
   private signalling: Promise<void> = Promise.resolve();
 
-  private enterSignal(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
+  private enterSignal(state: SignalState, f: ServiceResult): Promise<void> {
     const p = this.enterSignalNow(state, f);
     this.signalling = p;
     return p;
   }
 
-  private async enterSignalNow(state: 'stop-sigterm' | 'stop-sigkill' | 'final-sigterm' | 'final-sigkill', f: ServiceResult): Promise<void> {
+  private async enterSignalNow(state: SignalState, f: ServiceResult): Promise<void> {
     this.setResult(f);
     const kill = this.cfg.kill;
     // The state is entered before the signals go out, so exits they cause find it, but it is
@@ -849,29 +877,43 @@ export class ServiceRuntime {
     if (wait) {
       this.setState(state);
       this.watchGroupEmpty();
-      this.armTimer(this.cfg.timeoutStopUSec, () => this.signalTimeout(state));
-      if ((state === 'stop-sigterm' || state === 'stop-sigkill') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
+      const watchdog = state === 'stop-watchdog' || state === 'final-watchdog';
+      this.armTimer(watchdog ? (this.cfg.timeoutAbortUSec ?? this.cfg.timeoutStopUSec) : this.cfg.timeoutStopUSec, () => this.signalTimeout(state));
+      if (state.startsWith('stop-') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
         this.enterStopPost('success');
-      } else if ((state === 'final-sigterm' || state === 'final-sigkill') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
+      } else if (state.startsWith('final-') && !this.mainGood && !this.controlGood && this.group && this.host.tracker.isEmpty(this.group)) {
         this.enterDead('success', true);
       }
       return;
     }
-    if (state === 'stop-sigterm' && kill.sendSIGKILL) return this.enterSignal('stop-sigkill', 'success');
-    if (state === 'stop-sigterm' || state === 'stop-sigkill') return this.enterStopPost('success');
-    if (state === 'final-sigterm' && kill.sendSIGKILL) return this.enterSignal('final-sigkill', 'success');
+    if ((state === 'stop-sigterm' || state === 'stop-watchdog') && kill.sendSIGKILL) return this.enterSignal('stop-sigkill', 'success');
+    if (state.startsWith('stop-')) return this.enterStopPost('success');
+    if ((state === 'final-sigterm' || state === 'final-watchdog') && kill.sendSIGKILL) return this.enterSignal('final-sigkill', 'success');
     this.enterDead('success', true);
   }
 
   private signalTimeout(state: ServiceState): void {
     const kill = this.cfg.kill;
+    const abort = this.cfg.timeoutStopFailureMode === 'abort';
     switch (state) {
       case 'stop-sigterm':
-        if (kill.sendSIGKILL) {
+        if (abort) {
+          this.log.warn({ unit: this.unit.id }, 'state stop-sigterm timed out, aborting');
+          void this.enterSignal('stop-watchdog', 'timeout');
+        } else if (kill.sendSIGKILL) {
           this.log.warn({ unit: this.unit.id }, 'state stop-sigterm timed out, killing');
           void this.enterSignal('stop-sigkill', 'timeout');
         } else {
           this.log.warn({ unit: this.unit.id }, 'state stop-sigterm timed out, skipping SIGKILL');
+          this.enterStopPost('timeout');
+        }
+        return;
+      case 'stop-watchdog':
+        if (kill.sendSIGKILL) {
+          this.log.warn({ unit: this.unit.id }, 'state stop-watchdog timed out, killing');
+          void this.enterSignal('stop-sigkill', 'timeout');
+        } else {
+          this.log.warn({ unit: this.unit.id }, 'state stop-watchdog timed out, skipping SIGKILL');
           this.enterStopPost('timeout');
         }
         return;
@@ -880,11 +922,23 @@ export class ServiceRuntime {
         this.enterStopPost('timeout');
         return;
       case 'final-sigterm':
-        if (kill.sendSIGKILL) {
+        if (abort) {
+          this.log.warn({ unit: this.unit.id }, 'state final-sigterm timed out, aborting');
+          void this.enterSignal('final-watchdog', 'timeout');
+        } else if (kill.sendSIGKILL) {
           this.log.warn({ unit: this.unit.id }, 'state final-sigterm timed out, killing');
           void this.enterSignal('final-sigkill', 'timeout');
         } else {
           this.log.warn({ unit: this.unit.id }, 'state final-sigterm timed out, skipping SIGKILL, entering failed mode');
+          this.enterDead('timeout', false);
+        }
+        return;
+      case 'final-watchdog':
+        if (kill.sendSIGKILL) {
+          this.log.warn({ unit: this.unit.id }, 'state final-watchdog timed out, killing');
+          void this.enterSignal('final-sigkill', 'timeout');
+        } else {
+          this.log.warn({ unit: this.unit.id }, 'state final-watchdog timed out, skipping SIGKILL, entering failed mode');
           this.enterDead('timeout', false);
         }
         return;
@@ -904,8 +958,13 @@ export class ServiceRuntime {
     if (!this.runControl('ExecStopPost')) return void this.enterSignal('final-sigterm', 'resources');
     this.setState('stop-post');
     this.armTimer(this.cfg.timeoutStopUSec, () => {
-      this.log.warn({ unit: this.unit.id }, 'stop-post timed out, terminating');
-      void this.enterSignal('final-sigterm', 'timeout');
+      const mode = this.cfg.timeoutStopFailureMode;
+      this.log.warn({ unit: this.unit.id, mode }, 'stop-post timed out');
+      if (mode === 'abort') void this.enterSignal('final-watchdog', 'timeout');
+      else if (mode === 'kill') {
+        if (this.cfg.kill.sendSIGKILL) void this.enterSignal('final-sigkill', 'timeout');
+        else this.enterDead('timeout', false);
+      } else void this.enterSignal('final-sigterm', 'timeout');
     });
   }
 

@@ -64,6 +64,10 @@ const UNITS: Record<string, (dir: string) => string> = {
   'sp-quit.service': service('sp-quit.service', '', ['KillSignal=SIGQUIT', 'TimeoutStopSec=2s']),
   'sp-failstop.service': service('sp-failstop.service', '', ['ExecStop=/bin/false', `ExecStop=${ARGREC} second-stop`, 'TimeoutStopSec=2s']),
 };
+const FAILURE_MODE_UNITS = ['sp-fm-abort.service', 'sp-fm-kill.service', 'sp-fm-abort-post.service'];
+UNITS['sp-fm-abort.service'] = service('sp-fm-abort.service', '--ignore-term', ['ExecStop=/bin/sleep 30', 'TimeoutStopSec=1s', 'TimeoutStopFailureMode=abort', 'TimeoutAbortSec=500ms']);
+UNITS['sp-fm-kill.service'] = service('sp-fm-kill.service', '--ignore-term', ['ExecStop=/bin/sleep 30', 'TimeoutStopSec=1s', 'TimeoutStopFailureMode=kill']);
+UNITS['sp-fm-abort-post.service'] = service('sp-fm-abort-post.service', '', ['ExecStopPost=/bin/sleep 30', 'TimeoutStopSec=1s', 'TimeoutStopFailureMode=abort', 'TimeoutAbortSec=500ms']);
 const RESULT_UNITS = ['sp-hangstop.service', 'sp-failpost.service', 'sp-ignorepost.service', 'sp-exit143.service', 'sp-exit143ok.service', 'sp-quit.service', 'sp-failstop.service'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -193,6 +197,21 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
     const units: Record<string, unknown> = {};
     for (const u of RESULT_UNITS) {
       units[u] = { subStates: t.subStates(u, mark), final: await state(t, u), args: argLines(t, u, []), exec: `${await t.prop(u, 'ExecMainCode')}/${await t.prop(u, 'ExecMainStatus')}` };
+      await t.systemctl(['reset-failed', u]);
+    }
+    return { stop, units };
+  },
+  async 'TimeoutStopFailureMode=abort (WatchdogSignal, TimeoutAbortSec) and =kill'(t) {
+    const since = Date.now() / 1000;
+    const start = await t.systemctl(['start', ...FAILURE_MODE_UNITS]);
+    expect(start.code, start.stderr).toBe(0);
+    for (const u of FAILURE_MODE_UNITS) await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
+    const mark = t.mark();
+    const stop = out(await t.systemctl(['stop', ...FAILURE_MODE_UNITS]));
+    await sleep(150);
+    const units: Record<string, unknown> = {};
+    for (const u of FAILURE_MODE_UNITS) {
+      units[u] = { subStates: t.subStates(u, mark), final: await state(t, u), signals: signalSets(readRecords(join(t.dir, `${u}.log`)), since) };
       await t.systemctl(['reset-failed', u]);
     }
     return { stop, units };
