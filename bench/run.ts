@@ -52,11 +52,11 @@ async function main(): Promise<void> {
   const cleanup = async (): Promise<void> => {
     for (const s of sessions) s.client.disconnect();
     sessions.length = 0;
+    await unitd?.stop();
     if (unitd) {
       mkdirSync(resultsDir, { recursive: true });
       writeFileSync(join(resultsDir, 'unitd.log'), logTail(unitd.readLog()));
     }
-    await unitd?.stop();
     await unitdB?.stop();
     await systemd?.stop();
     rmSync(unitDir, { recursive: true, force: true });
@@ -97,8 +97,8 @@ async function main(): Promise<void> {
     systemd = null;
     await unitdB?.stop();
     unitdB = null;
-    writeFileSync(join(resultsDir, 'unitd.log'), logTail(unitd.readLog()));
     await unitd.stop();
+    writeFileSync(join(resultsDir, 'unitd.log'), logTail(unitd.readLog()));
     unitd = null;
     if (want('5')) rows.push(...(await manyUnits(sizes, profile ? resultsDir : undefined, withSystemd)));
   } finally {

@@ -208,6 +208,7 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
   const mount = cgroup2Mount();
   const pid = child.pid!;
   let stopped = false;
+  let finalLog: string | null = null;
   return {
     name: opts.name ?? 'unitd',
     busAddress: bus.address,
@@ -215,6 +216,7 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
     startupMs,
     child,
     readLog: () => {
+      if (finalLog !== null) return finalLog;
       try {
         return readFileSync(logFile, 'utf8');
       } catch {
@@ -235,6 +237,11 @@ export async function startUnitdTarget(opts: UnitdOptions): Promise<UnitdTarget>
       }
       await destroyCgroup(cg);
       if (!opts.bus) await bus.stop();
+      try {
+        finalLog = readFileSync(logFile, 'utf8'); // complete now: unitd flushed its log on exit
+      } catch {
+        finalLog = '';
+      }
       rmSync(logDir, { recursive: true, force: true });
     },
   };

@@ -34,12 +34,16 @@ function effectiveCapabilities(pid: number): bigint {
   }
 }
 
-export async function requirePrivilege(ctx: CallContext, capability: number): Promise<void> {
+async function isPrivileged(ctx: CallContext, capability: number): Promise<boolean> {
   const uid = await ctx.callerUid();
   const ours = process.geteuid?.() ?? 0;
-  if (uid === ours && ours !== 0) return;
+  if (uid === ours && ours !== 0) return true;
   const caps = effectiveCapabilities(await ctx.callerPid());
-  if ((caps >> BigInt(capability)) & 1n) return;
-  if (uid === ours) return;
-  throw Errors.accessDenied('Access denied');
+  if ((caps >> BigInt(capability)) & 1n) return true;
+  return uid === ours;
+}
+
+/** Refuses a caller without the privilege; the answer is kept for the life of its connection. */
+export async function requirePrivilege(ctx: CallContext, capability: number): Promise<void> {
+  if (!(await ctx.memo(`privileged:${capability}`, () => isPrivileged(ctx, capability)))) throw Errors.accessDenied('Access denied');
 }

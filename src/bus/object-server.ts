@@ -26,6 +26,8 @@ export interface CallContext {
   readonly member: string;
   callerUid(): Promise<number>;
   callerPid(): Promise<number>;
+  /** a value about the caller computed once per connection (forgotten when it disconnects) */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
 export type MethodHandler = (ctx: CallContext, args: unknown[]) => unknown[] | Promise<unknown[]>;
@@ -66,6 +68,7 @@ function readMachineId(): string {
 export class ObjectServer {
   private readonly standard: InterfaceSpec[];
   private readonly credentialCache = new Map<string, Promise<[number, number]>>();
+  private readonly callerMemo = new Map<string, Map<string, Promise<unknown>>>();
   private machineId: string | null = null;
 
   constructor(
@@ -97,6 +100,7 @@ export class ObjectServer {
       // a client that went away takes its cached credentials with it
       if (msg.type === 4 && msg.member === 'NameOwnerChanged' && msg.body[2] === '') {
         this.credentialCache.delete(String(msg.body[0]));
+        this.callerMemo.delete(String(msg.body[0]));
       }
     });
   }
@@ -136,6 +140,17 @@ export class ObjectServer {
       member: msg.member ?? '',
       callerUid: async () => (await creds())[0],
       callerPid: async () => (await creds())[1],
+      memo: <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+        let forSender = this.callerMemo.get(sender);
+        if (!forSender) this.callerMemo.set(sender, (forSender = new Map()));
+        let p = forSender.get(key) as Promise<T> | undefined;
+        if (!p) {
+          p = compute();
+          forSender.set(key, p);
+          p.catch(() => forSender!.delete(key));
+        }
+        return p;
+      },
     };
   }
 

@@ -111,15 +111,20 @@ export class SystemdBus {
       this.changes.track(unit);
     }
     registry.on('unit-new', (unit) => {
+      this.reverseIndex = null;
       watch(unit);
       this.changes.track(unit);
       if (this.subscribers.size > 0) this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'UnitNew', [unit.id, unitPath(unit.id)]);
     });
     registry.on('unit-removed', (unit) => {
+      this.reverseIndex = null;
       unit.removeAllListeners('changed');
       if (this.subscribers.size > 0) this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'UnitRemoved', [unit.id, unitPath(unit.id)]);
     });
-    this.manager.on('reloading', (active) => this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'Reloading', [active]));
+    this.manager.on('reloading', (active) => {
+      this.reverseIndex = null;
+      this.server.emitSignal(MANAGER_PATH, MANAGER_INTERFACE, 'Reloading', [active]);
+    });
     this.wireJobSignals();
 
     // subscriptions and references end with the client's connection
@@ -236,17 +241,32 @@ export class SystemdBus {
     };
   }
 
+  /** name -> reverse property (WantedBy, RequiredBy, ...) -> units naming it; rebuilt after changes */
+  private reverseIndex: Map<string, Map<string, string[]>> | null = null;
+
   private reverseDependencies(unit: Unit, property: string): string[] {
-    const forward = Object.keys(REVERSE_DEPENDENCY).filter((k) => REVERSE_DEPENDENCY[k] === property);
-    if (forward.length === 0) return [];
-    const names = new Set(unit.config.names.concat(unit.id));
-    const out: string[] = [];
-    for (const other of this.manager.units.units()) {
-      if (other === unit) continue;
-      const deps = other.config.unit.dependencies;
-      if (forward.some((f) => (deps[f] ?? []).some((d) => names.has(d)))) out.push(other.id);
+    if (!this.reverseIndex) {
+      const index = new Map<string, Map<string, string[]>>();
+      for (const other of this.manager.units.units()) {
+        for (const [forward, names] of Object.entries(other.config.unit.dependencies)) {
+          const reverse = REVERSE_DEPENDENCY[forward];
+          if (!reverse) continue;
+          for (const name of names) {
+            let byProp = index.get(name);
+            if (!byProp) index.set(name, (byProp = new Map()));
+            const list = byProp.get(reverse) ?? [];
+            if (!list.includes(other.id)) list.push(other.id);
+            byProp.set(reverse, list);
+          }
+        }
+      }
+      this.reverseIndex = index;
     }
-    return out;
+    const out = new Set<string>();
+    for (const name of new Set([unit.id, ...unit.config.names])) {
+      for (const other of this.reverseIndex.get(name)?.get(property) ?? []) if (other !== unit.id) out.add(other);
+    }
+    return [...out];
   }
 
   private async resolve(path: string, ctx: CallContext): Promise<BusObject | null> {

@@ -72,8 +72,10 @@ export class SignalScheduler {
    * Runs fn while the group is frozen (if the kernel can freeze it and nobody froze it before us),
    * thawing in `finally`. Returns fn's result.
    */
-  private async frozen<T>(group: ProcessGroup | null, fn: () => T): Promise<T> {
-    if (!group || !this.tracker.canFreeze || this.tracker.isFrozen(group) || this.tracker.isEmpty(group)) return fn();
+  private async frozen<T>(group: ProcessGroup | null, fn: (stable: boolean) => T): Promise<T> {
+    if (!group || !this.tracker.canFreeze || this.tracker.isEmpty(group)) return fn(false);
+    // frozen before we came: leave it so (its members cannot go away under us either)
+    if (this.tracker.isFrozen(group)) return fn(true);
     try {
       // A task in uninterruptible sleep (D state) is frozen only once it comes back to user space:
       // do not let it hold the signals (and the stop timeout behind them) forever. Signals sent
@@ -84,13 +86,20 @@ export class SignalScheduler {
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), FREEZE_WAIT_MS))),
       ]);
       clearTimeout(timer);
-      if (!settled) this.log.warn({ unit: group.unitId, waitedMs: FREEZE_WAIT_MS }, 'group not frozen in time, signalling it anyway');
+      if (!settled) {
+        this.log.warn({ unit: group.unitId, waitedMs: FREEZE_WAIT_MS }, 'group not frozen in time, signalling it anyway');
+        try {
+          return fn(false);
+        } finally {
+          await this.tracker.thaw(group);
+        }
+      }
     } catch (err) {
       this.log.warn({ unit: group.unitId, err: (err as Error).message }, 'cannot freeze the group, signalling it unfrozen');
-      return fn();
+      return fn(false);
     }
     try {
-      return fn();
+      return fn(true);
     } finally {
       await this.tracker.thaw(group);
     }
@@ -101,7 +110,7 @@ export class SignalScheduler {
    * finds nobody new (the freezer makes one pass enough; without it, forks during the walk are
    * caught by the next pass). Returns the PIDs signalled.
    */
-  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean): number[] {
+  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false): number[] {
     const seen = new Set(exclude);
     seen.add(process.pid);
     const sent: number[] = [];
@@ -111,6 +120,19 @@ export class SignalScheduler {
         if (seen.has(pid)) continue;
         seen.add(pid);
         fresh++;
+        if (stable) {
+          // Read from a frozen group: nobody in it can exit and be reaped while this synchronous
+          // loop runs (a member killed by the signal stays a zombie: its parent is frozen, or is
+          // unitd, which reaps only between event-loop turns), so the PID is still this process.
+          try {
+            process.kill(pid, signal);
+            sent.push(pid);
+            if (alsoCont && signal !== SIGCONT && signal !== SIGKILL) process.kill(pid, SIGCONT);
+          } catch {
+            // gone already: skipped, as cg_kill does
+          }
+          continue;
+        }
         const identity = this.tracker.identify(pid);
         if (!identity) continue;
         try {
@@ -167,7 +189,7 @@ export class SignalScheduler {
       count = members;
       if (members > 0) wait = true;
     } else {
-      await this.frozen(wholeGroup ? t.group : null, () => {
+      await this.frozen(wholeGroup ? t.group : null, (stable) => {
         for (const p of [t.control, t.main]) {
           if (!p) continue;
           if (this.sendWithCont(p, signal)) {
@@ -179,12 +201,12 @@ export class SignalScheduler {
         }
         if (wholeGroup && t.group) {
           const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
-          const sent = this.signalMembers(t.group, signal, exclude, true);
+          const sent = this.signalMembers(t.group, signal, exclude, true, stable);
           count += sent.length;
           // members were signalled: worth waiting for their exit (systemd: cg_kill_recursive > 0 on
           // the unified hierarchy), even if they are already gone by the time we look
           if (sent.length > 0) wait = true;
-          if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, exclude, false);
+          if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, exclude, false, stable);
         }
       });
       if (wholeGroup && t.group && !this.tracker.isEmpty(t.group)) wait = true;
@@ -206,7 +228,6 @@ export class SignalScheduler {
     const name = signalName(req.signal);
 
     const sendOne = (p: ProcessIdentity, label: 'main' | 'control'): void => {
-      const comm = commOf(p.pid);
       let errno = 'ESRCH';
       try {
         const ok = req.value !== null ? this.tracker.queueSignal(p, req.signal, req.value) : this.tracker.signal(p, req.signal);
@@ -219,20 +240,24 @@ export class SignalScheduler {
         errno = (err as NodeJS.ErrnoException).code ?? 'EIO';
       }
       const [errorName, text] = ERRNO_ERRORS[errno] ?? [`org.freedesktop.DBus.Error.Failed`, errno];
-      failure ??= new KillRequestError(errorName, `Failed to send signal ${name} to ${label} process ${p.pid} (${comm}): ${text}`);
+      failure ??= new KillRequestError(errorName, `Failed to send signal ${name} to ${label} process ${p.pid} (${commOf(p.pid)}): ${text}`);
     };
 
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
-    await this.frozen(walkGroup && !(req.signal === SIGKILL && this.tracker.canKillGroup) ? t.group : null, () => {
+    const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+    const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
+    // nobody but the main/control process in the group: no freeze round trip; a child forked
+    // meanwhile is still caught, by the walk that re-reads the group until it finds nobody new
+    const onlyKnown = walkGroup && !groupKill && this.tracker.pids(t.group!).every((pid) => exclude.has(pid));
+    await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
       if (walkGroup && t.group) {
-        if (req.signal === SIGKILL && this.tracker.canKillGroup) {
+        if (groupKill) {
           count += this.tracker.pids(t.group).length;
           this.tracker.killGroup(t.group);
         } else {
-          const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
-          count += this.signalMembers(t.group, req.signal, exclude, false).length;
+          count += this.signalMembers(t.group, req.signal, exclude, false, stable).length;
         }
         // an existing group counts as killed even when empty, as in systemd
         killed = true;
