@@ -5,9 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
-  ExitInfo,
   ProcessGroup,
-  ProcessIdentity,
   ProcessTracker,
   SpawnRequest,
   SpawnedProcess,
@@ -21,10 +19,9 @@ import {
   unescapeCgroupName,
   type Cgroup2Location,
 } from './cgroup-fs.js';
+import { IdentityOperations } from './identity-operations.js';
 import { launch } from './launch.js';
-import { identify } from './proc-stat.js';
 import { reaper } from './reaper.js';
-import { queueSignalIdentity, signalIdentity } from './signal-identity.js';
 
 interface Group extends ProcessGroup {
   readonly dir: string;
@@ -75,7 +72,7 @@ function removeStaleSubtrees(parentDir: string): void {
   }
 }
 
-export class CgroupTracker implements ProcessTracker {
+export class CgroupTracker extends IdentityOperations implements ProcessTracker {
   readonly kind = 'cgroup2' as const;
   readonly rootPath: string;
   /** the subtree's directory on disk */
@@ -90,6 +87,7 @@ export class CgroupTracker implements ProcessTracker {
   private offTick: (() => void) | null = null;
 
   constructor(location?: Cgroup2Location) {
+    super();
     const loc = location ?? locateWritableCgroup2();
     if (!loc) throw codedError('no writable cgroup2 hierarchy', 'ENOTSUP');
     this.loc = loc;
@@ -324,22 +322,6 @@ export class CgroupTracker implements ProcessTracker {
       }
       if (fresh === 0) break;
     }
-  }
-
-  identify(pid: number): ProcessIdentity | null {
-    return identify(pid);
-  }
-
-  signal(identity: ProcessIdentity, signal: number): boolean {
-    return signalIdentity(identity, signal);
-  }
-
-  queueSignal(identity: ProcessIdentity, signal: number, value: number): boolean {
-    return queueSignalIdentity(identity, signal, value);
-  }
-
-  watchExit(identity: ProcessIdentity): Promise<ExitInfo | null> {
-    return reaper.watchExit(identity);
   }
 
   async close(): Promise<void> {

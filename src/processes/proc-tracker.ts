@@ -19,17 +19,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type {
-  ExitInfo,
   ProcessGroup,
-  ProcessIdentity,
   ProcessTracker,
   SpawnRequest,
   SpawnedProcess,
 } from './types.js';
+import { IdentityOperations } from './identity-operations.js';
 import { launch } from './launch.js';
 import { PF_KTHREAD, identify, readStat } from './proc-stat.js';
 import { reaper } from './reaper.js';
-import { queueSignalIdentity, signalIdentity } from './signal-identity.js';
+import { signalIdentity } from './signal-identity.js';
 
 export const MARKER_UNIT = 'UNITD_UNIT';
 export const MARKER_TOKEN = 'UNITD_TOKEN';
@@ -47,7 +46,7 @@ interface ProcEntry {
   unit: string | undefined;
 }
 
-export class ProcTracker implements ProcessTracker {
+export class ProcTracker extends IdentityOperations implements ProcessTracker {
   readonly kind = 'proc' as const;
   readonly rootPath = '';
   readonly canFreeze = false;
@@ -61,6 +60,7 @@ export class ProcTracker implements ProcessTracker {
   private readonly envCache = new Map<string, string | undefined>();
 
   constructor() {
+    super();
     this.sinceTicks = readStat('self')?.startTime ?? 0n;
     reaper.acquire();
   }
@@ -285,22 +285,6 @@ export class ProcTracker implements ProcessTracker {
       }
       if (fresh === 0) break;
     }
-  }
-
-  identify(pid: number): ProcessIdentity | null {
-    return identify(pid);
-  }
-
-  signal(identity: ProcessIdentity, signal: number): boolean {
-    return signalIdentity(identity, signal);
-  }
-
-  queueSignal(identity: ProcessIdentity, signal: number, value: number): boolean {
-    return queueSignalIdentity(identity, signal, value);
-  }
-
-  watchExit(identity: ProcessIdentity): Promise<ExitInfo | null> {
-    return reaper.watchExit(identity);
   }
 
   async close(): Promise<void> {
