@@ -34,8 +34,3 @@ export const Errors = {
   notSubscribed: () => new BusError(SD + 'NotSubscribed', 'Client is not subscribed.'),
   notReferenced: () => new BusError(SD + 'NotReferenced', 'Unit has not been referenced yet.'),
 };
-
-/** A method that a later part of unitd implements: a clear error until then. */
-export function notImplementedYet(member: string): BusError {
-  return new BusError(DBUS + 'NotSupported', `${member} is not implemented by unitd yet.`);
-}

@@ -4,7 +4,7 @@ import type { Manager } from '../manager.js';
 import type { Unit } from '../units/unit.js';
 import { InvalidUnitNameError } from '../units/unit-registry.js';
 import { fnmatch } from '../util/fnmatch.js';
-import { Errors, notImplementedYet } from './errors.js';
+import { Errors } from './errors.js';
 import type { CallContext, InterfaceImpl, MethodHandler } from './object-server.js';
 import type { InterfaceSpec } from './interface-spec.js';
 import { unitPath, UNIT_PATH_PREFIX } from './object-paths.js';
@@ -23,7 +23,7 @@ export interface ManagerBusContext {
   reload(): void;
   /** this manager's own cgroup, relative to the cgroup2 root */
   controlGroup: string;
-  /** method handlers of later parts (StartUnit, KillUnit, ...), by member name */
+  /** the methods that change units and jobs (StartUnit, KillUnit, ...: unit-operations.ts), by member name */
   operations: Record<string, MethodHandler>;
 }
 
@@ -48,11 +48,6 @@ function matchesStates(unit: Unit, states: string[]): boolean {
   return states.length === 0 || states.includes(unit.config.loadState) || states.includes(unit.activeState) || states.includes(unit.subState);
 }
 
-const LATER_METHODS = [
-  'StartUnit', 'StartUnitWithFlags', 'StopUnit', 'ReloadUnit', 'RestartUnit', 'TryRestartUnit', 'ReloadOrRestartUnit',
-  'ReloadOrTryRestartUnit', 'KillUnit', 'QueueSignalUnit', 'ResetFailedUnit', 'ResetFailed', 'GetJob', 'GetJobAfter',
-  'GetJobBefore', 'CancelJob', 'ClearJobs', 'ListJobs',
-];
 
 export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): InterfaceImpl {
   const m = b.manager;
@@ -146,9 +141,7 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
       return [];
     },
   };
-  for (const member of LATER_METHODS) {
-    methods[member] = b.operations[member] ?? (() => { throw notImplementedYet(member); });
-  }
+  Object.assign(methods, b.operations);
 
   const ts = (name: string, t: () => { realtime: bigint; monotonic: bigint }) => ({
     [`${name}Timestamp`]: () => t().realtime,

@@ -7,6 +7,9 @@ import { serviceInterface, SERVICE_INTERFACE } from '../../../src/bus/service-in
 import { unitInterface, UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
 import type { InterfaceImpl } from '../../../src/bus/object-server.js';
 import { Manager } from '../../../src/manager.js';
+import { Job } from '../../../src/jobs/job.js';
+import { jobInterface } from '../../../src/bus/job-interface.js';
+import { UnitOperations } from '../../../src/bus/unit-operations.js';
 import { createProcessTracker } from '../../../src/processes/index.js';
 import { createLogger } from '../../../src/log.js';
 import { Unit } from '../../../src/units/unit.js';
@@ -49,14 +52,15 @@ describe('interfaces/*.xml is served in full', () => {
   });
 
   it('Unit: a getter of the right type for every property, a handler for every method', () => {
-    checkImpl(unitInterface(specs.get(UNIT_INTERFACE)!, unit, { reverseDependencies: () => [], unitFilePreset: () => '', methods: () => Object.fromEntries([...specs.get(UNIT_INTERFACE)!.methods.keys()].map((m) => [m, () => []])) }));
+    const ops = new UnitOperations({ manager, callerUnit: async () => undefined });
+    checkImpl(unitInterface(specs.get(UNIT_INTERFACE)!, unit, { reverseDependencies: () => [], unitFilePreset: () => '', methods: (u) => ops.unitMethods(u) }));
   });
 
   it('Service: likewise, with systemd defaults where nothing is configured', () => {
     const impl = serviceInterface(specs.get(SERVICE_INTERFACE)!, unit, {
       cgroupFigures: () => ({ memoryCurrent: UINT64_MAX, memoryAvailable: UINT64_MAX, cpuUsageNSec: UINT64_MAX, tasksCurrent: UINT64_MAX, controlGroupId: 0n }),
       defaultSlice: 'system.slice',
-      methods: () => ({ GetProcesses: () => [], AttachProcesses: () => [] }),
+      methods: (u) => new UnitOperations({ manager, callerUnit: async () => undefined }).serviceMethods(u),
     });
     checkImpl(impl);
     expect(impl.getters.KillSignal!()).toBe(15);
@@ -65,6 +69,12 @@ describe('interfaces/*.xml is served in full', () => {
     expect(impl.getters.TimeoutStopUSec!()).toBe(90_000_000n);
     expect(impl.getters.MainPID!()).toBe(0);
     expect(impl.getters.UID!()).toBe(4294967295);
+  });
+
+  it('Job: a getter of the right type for every property', () => {
+    const job = new Job(7, unit, 'start', false, ':1.5');
+    const spec = specs.get('org.freedesktop.systemd1.Job')!;
+    checkImpl(jobInterface(spec, job, Object.fromEntries([...spec.methods.keys()].map((m) => [m, () => []]))));
   });
 
   it('Manager: likewise', () => {
@@ -76,7 +86,7 @@ describe('interfaces/*.xml is served in full', () => {
         unsubscribe: () => {},
         reload: () => {},
         controlGroup: '/',
-        operations: {},
+        operations: new UnitOperations({ manager, callerUnit: async () => undefined }).managerMethods(),
       }),
     );
   });
