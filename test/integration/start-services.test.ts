@@ -394,7 +394,11 @@ describe('the execution environment', () => {
     const a = await u.systemctl(['start', 'ss-user.service']);
     expect(a.code, a.stderr).toBe(0);
     const p = await u.show('ss-user.service', ['MainPID']);
-    const st = procStatus(num(p.MainPID))!;
+    // Type=simple is active once the process exists, before it has exec'd its command (as in
+    // systemd): wait for the exec, then look at whom it runs as
+    const pid = num(p.MainPID);
+    for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 20));
+    const st = procStatus(pid)!;
     const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':');
     expect(st.Uid!.split(/\s+/)).toEqual([nobody[2], nobody[2], nobody[2], nobody[2]]);
     expect(st.Gid!.split(/\s+/)[0]).toBe(nobody[3]);
