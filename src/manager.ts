@@ -206,8 +206,9 @@ export class Manager extends EventEmitter<ManagerEvents> {
   /**
    * unitd's own shutdown: every unit that is not inactive is stopped the way a stop job would, all
    * in parallel (each group frozen around its signal by the scheduler). unitd waits until all are
-   * down, or until the longest TimeoutStopSec= has passed (no limit when one is infinity); then what
-   * is left of any unit gets SIGKILL through its cgroup, so nothing outlives unitd unnoticed.
+   * down, or until the longest TimeoutStopSec= has passed (plus half a second for the escalation
+   * it triggers to land; no limit when one is infinity); then what is left of any unit gets SIGKILL
+   * through its cgroup, so nothing outlives unitd unnoticed.
    */
   async shutdown(): Promise<void> {
     this.stopping = true;
@@ -241,7 +242,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     if (longest === USEC_INFINITY) {
       await all;
     } else {
-      const done = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Number(longest / 1000n) + 100).unref())]);
+      const done = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Number(longest / 1000n) + 500).unref())]);
       if (!done) this.killLeftovers();
     }
     await this.tracker.close();
