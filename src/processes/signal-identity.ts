@@ -3,7 +3,7 @@
 // With pidfds: open a pidfd for the PID, then check /proc/PID/stat's start time. If it matches, the
 // pidfd refers to the identity's process (the identity existed before the open, and a PID cannot be
 // reused while its process lives), so pidfd_send_signal cannot hit a newcomer even if the process
-// dies and the PID is recycled in between. Without pidfds: check the start time, then kill() —
+// dies and the PID is recycled in between. Verified pidfds are kept for the next signal. Without pidfds: check the start time, then kill() —
 // a tiny window remains, which is the best Node can do.
 
 import { spawnSync } from 'node:child_process';
@@ -22,9 +22,31 @@ function matches(identity: ProcessIdentity): boolean {
   return st !== null && st.startTime === identity.startTime;
 }
 
-function viaPidfd(identity: ProcessIdentity, send: (pidfd: number) => void): boolean | 'fallback' {
+/**
+ * Verified pidfds, kept open: a pidfd refers to its process for good (once that process is gone
+ * every send answers ESRCH), so after one start-time check a signal costs a single syscall. Bounded,
+ * oldest closed first; pidfds are opened close-on-exec, so children never inherit them.
+ */
+const verified = new Map<string, number>();
+const VERIFIED_MAX = 256;
+
+function forget(k: string): void {
+  const fd = verified.get(k);
+  if (fd === undefined) return;
+  verified.delete(k);
+  getNative()?.close(fd);
+}
+
+function verifiedPidfd(identity: ProcessIdentity): number | false | 'fallback' {
   const native = getNative();
   if (!native) return 'fallback';
+  const k = `${identity.pid}:${identity.startTime}`;
+  const cached = verified.get(k);
+  if (cached !== undefined) {
+    verified.delete(k);
+    verified.set(k, cached);
+    return cached;
+  }
   let fd: number;
   try {
     fd = native.pidfdOpen(identity.pid);
@@ -34,20 +56,32 @@ function viaPidfd(identity: ProcessIdentity, send: (pidfd: number) => void): boo
     if (code === 'ENOSYS' || code === 'EINVAL') return 'fallback';
     throw e;
   }
-  try {
-    if (!matches(identity)) return false;
-    try {
-      send(fd);
-    } catch (e) {
-      const code = (e as NativeError).code;
-      if (code === 'ESRCH') return false;
-      if (code === 'ENOSYS') return 'fallback';
-      throw e;
-    }
-    return true;
-  } finally {
+  // the identity existed before the open and a PID is not reused while its process lives: if the
+  // start time still matches now, the pidfd is the identity's process
+  if (!matches(identity)) {
     native.close(fd);
+    return false;
   }
+  verified.set(k, fd);
+  if (verified.size > VERIFIED_MAX) forget(verified.keys().next().value!);
+  return fd;
+}
+
+function viaPidfd(identity: ProcessIdentity, send: (pidfd: number) => void): boolean | 'fallback' {
+  const fd = verifiedPidfd(identity);
+  if (fd === false || fd === 'fallback') return fd;
+  try {
+    send(fd);
+  } catch (e) {
+    const code = (e as NativeError).code;
+    if (code === 'ESRCH') {
+      forget(`${identity.pid}:${identity.startTime}`);
+      return false;
+    }
+    if (code === 'ENOSYS') return 'fallback';
+    throw e;
+  }
+  return true;
 }
 
 function validate(identity: ProcessIdentity, signal: number): void {
