@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { busctl } from '../helpers/clients.js';
 import { eventually } from '../helpers/bus-client.js';
 import { REPO_ROOT, startUnitd } from '../helpers/unitd-process.js';
@@ -15,6 +15,10 @@ describe('embedded bus', () => {
   it('starts its own dbus-daemon, prints the export line, serves on it, and cleans up on SIGTERM', async () => {
     const unitd = await startUnitd(['--unit-path', `${REPO_ROOT}units`, '--runtime-dir', runtimeDir], {
       DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${runtimeDir}/no-such-socket`,
+    });
+    // stopped even when an expectation fails (stop() is a no-op once it has exited)
+    onTestFinished(async () => {
+      await unitd.stop();
     });
     const socket = join(runtimeDir, 'bus', 'system_bus_socket');
     expect(unitd.busAddress).toBe(`unix:path=${socket}`);
@@ -35,6 +39,9 @@ describe('embedded bus', () => {
     const bus = await startPrivateBus();
     try {
       const unitd = await startUnitd(['--unit-path', `${REPO_ROOT}units`, '--runtime-dir', runtimeDir], { DBUS_SYSTEM_BUS_ADDRESS: bus.address });
+      onTestFinished(async () => {
+        await unitd.stop();
+      });
       expect(unitd.busAddress).toBe(bus.address);
       expect(unitd.logs.find((l) => l.msg === 'ready')?.embedded).toBe(false);
       expect(await unitd.stop('SIGINT')).toBe(0);
