@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
 import { startUnitd } from '../helpers/unitd-process.js';
 import { PYTHON, SIGREC, isAlive, killRecorded, pidsOf, readRecords, signalSets, unitdTarget, waitForStarts, writeArgRecorder, writeUnits } from '../helpers/signal-lab.js';
@@ -49,6 +49,10 @@ describe("unitd's shutdown", () => {
       writeArgRecorder(root);
       bus ??= await startPrivateBus();
       const unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', root, '--log-level', 'debug']);
+      // stopped (and its units with it) even when an expectation fails before the test stops it
+      onTestFinished(async () => {
+        await unitd.stop();
+      });
       const t = unitdTarget(unitd, bus.address, root);
       const since = Date.now() / 1000;
       expect((await t.systemctl(['start', ...ACTIVE])).code).toBe(0);
