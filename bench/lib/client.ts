@@ -1,6 +1,7 @@
 // A thin dbus-next client for the bench: raw method calls (no proxies, no introspection), the
 // JobRemoved subscription, and property reads. The same client code drives unitd and systemd.
 import dbus from 'dbus-next';
+import { connectBus } from '../../src/bus/connect.js';
 
 export type MessageBus = ReturnType<typeof dbus.sessionBus>;
 type DBusMessage = InstanceType<typeof dbus.Message>;
@@ -39,22 +40,8 @@ export class Client {
     });
   }
 
-  static connect(address: string, clock: () => number, timeoutMs = 5000): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const bus = dbus.sessionBus({ busAddress: address });
-      const timer = setTimeout(() => {
-        bus.disconnect();
-        reject(new Error(`no answer from the bus at ${address}`));
-      }, timeoutMs);
-      bus.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new Client(bus, clock));
-      });
-      bus.once('error', (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+  static async connect(address: string, clock: () => number, timeoutMs = 5000): Promise<Client> {
+    return new Client(await connectBus(address, timeoutMs), clock);
   }
 
   async call(path: string, iface: string, member: string, signature = '', body: unknown[] = [], destination = DEST): Promise<unknown[]> {

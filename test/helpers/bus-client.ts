@@ -1,8 +1,9 @@
 // A dbus-next client connection for tests: calls with explicit signatures, and a record of the
 // signals it sees (match rules added by the test).
 import dbus from 'dbus-next';
+import { connectBus } from '../../src/bus/connect.js';
 
-type MessageBus = ReturnType<typeof dbus.sessionBus>;
+type MessageBus = Awaited<ReturnType<typeof connectBus>>;
 type Message = InstanceType<typeof dbus.Message>;
 
 export interface BusClient {
@@ -14,11 +15,7 @@ export interface BusClient {
 }
 
 export async function connectClient(address: string): Promise<BusClient> {
-  const bus = dbus.sessionBus({ busAddress: address });
-  await new Promise<void>((resolve, reject) => {
-    bus.once('connect', () => resolve());
-    bus.once('error', reject);
-  });
+  const bus = await connectBus(address);
   const signals: Message[] = [];
   bus.on('message', (m: Message) => {
     if (m.type === dbus.MessageType.SIGNAL) signals.push(m);

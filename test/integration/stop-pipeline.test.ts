@@ -93,6 +93,26 @@ async function settle(t: Target, unit: string, done: (s: string) => boolean, tim
   }
 }
 
+/**
+ * Starts the units, stops them all with one systemctl stop, and reports per unit the SubStates it
+ * went through, where it ended, and what `detail` adds; resets failed units afterwards.
+ */
+async function stopAndReport(t: Target, units: string[], detail: (unit: string, since: number) => Promise<Record<string, unknown>>): Promise<unknown> {
+  const since = Date.now() / 1000;
+  const start = await t.systemctl(['start', ...units]);
+  expect(start.code, start.stderr).toBe(0);
+  for (const u of units) await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
+  const mark = t.mark();
+  const stop = out(await t.systemctl(['stop', ...units]));
+  await sleep(150);
+  const report: Record<string, unknown> = {};
+  for (const u of units) {
+    report[u] = { subStates: t.subStates(u, mark), final: await state(t, u), ...(await detail(u, since)) };
+    await t.systemctl(['reset-failed', u]);
+  }
+  return { stop, units: report };
+}
+
 async function started(t: Target, unit: string, names = ['main']): Promise<Record<string, number>> {
   const since = Date.now() / 1000;
   const r = await t.systemctl(['start', unit]);
@@ -187,34 +207,10 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
     return { stop, cancel, during, jobAfter, final, subStates: t.subStates(u, mark), got: signalSets(readRecords(join(t.dir, `${u}.log`))) };
   },
   async 'Result= after a stop: ExecStop timeout, failing ExecStop/ExecStopPost (with and without "-"), exit 143, SuccessExitStatus, KillSignal=SIGQUIT'(t) {
-    const since = Date.now() / 1000;
-    const start = await t.systemctl(['start', ...RESULT_UNITS]);
-    expect(start.code, start.stderr).toBe(0);
-    for (const u of RESULT_UNITS) await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
-    const mark = t.mark();
-    const stop = out(await t.systemctl(['stop', ...RESULT_UNITS]));
-    await sleep(150);
-    const units: Record<string, unknown> = {};
-    for (const u of RESULT_UNITS) {
-      units[u] = { subStates: t.subStates(u, mark), final: await state(t, u), args: argLines(t, u, []), exec: `${await t.prop(u, 'ExecMainCode')}/${await t.prop(u, 'ExecMainStatus')}` };
-      await t.systemctl(['reset-failed', u]);
-    }
-    return { stop, units };
+    return stopAndReport(t, RESULT_UNITS, async (u) => ({ args: argLines(t, u, []), exec: `${await t.prop(u, 'ExecMainCode')}/${await t.prop(u, 'ExecMainStatus')}` }));
   },
   async 'TimeoutStopFailureMode=abort (WatchdogSignal, TimeoutAbortSec) and =kill'(t) {
-    const since = Date.now() / 1000;
-    const start = await t.systemctl(['start', ...FAILURE_MODE_UNITS]);
-    expect(start.code, start.stderr).toBe(0);
-    for (const u of FAILURE_MODE_UNITS) await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
-    const mark = t.mark();
-    const stop = out(await t.systemctl(['stop', ...FAILURE_MODE_UNITS]));
-    await sleep(150);
-    const units: Record<string, unknown> = {};
-    for (const u of FAILURE_MODE_UNITS) {
-      units[u] = { subStates: t.subStates(u, mark), final: await state(t, u), signals: signalSets(readRecords(join(t.dir, `${u}.log`)), since) };
-      await t.systemctl(['reset-failed', u]);
-    }
-    return { stop, units };
+    return stopAndReport(t, FAILURE_MODE_UNITS, async (u, since) => ({ signals: signalSets(readRecords(join(t.dir, `${u}.log`)), since) }));
   },
   async 'stop of an inactive unit is done at once; of an unknown unit: exit 5, NoSuchUnit'(t) {
     const idle = out(await t.systemctl(['stop', 'sp-idle.service']));
