@@ -15,6 +15,7 @@ import {
   escapeCgroupName,
   locateWritableCgroup2,
   readCgroupEvents,
+  ProcsFile,
   readProcsRecursive,
   unescapeCgroupName,
   type Cgroup2Location,
@@ -25,6 +26,7 @@ import { reaper } from './reaper.js';
 
 interface Group extends ProcessGroup {
   readonly dir: string;
+  readonly procs: ProcsFile;
 }
 
 interface EventsWatch {
@@ -119,7 +121,8 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     let g = this.groups.get(unitId);
     if (!g) {
       const name = escapeCgroupName(unitId);
-      g = { unitId, path: path.posix.join(this.rootPath, name), dir: path.join(this.rootDir, name) };
+      const dir = path.join(this.rootDir, name);
+      g = { unitId, path: path.posix.join(this.rootPath, name), dir, procs: new ProcsFile(dir) };
       this.groups.set(unitId, g);
       this.unitByName.set(name, unitId);
     }
@@ -156,7 +159,8 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
   }
 
   pids(group: ProcessGroup): number[] {
-    return [...new Set(readProcsRecursive(this.resolve(group).dir))];
+    const g = this.resolve(group);
+    return [...new Set(readProcsRecursive(g.dir, [], g.procs))];
   }
 
   isEmpty(group: ProcessGroup): boolean {
@@ -268,6 +272,7 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     if (!fs.existsSync(g.dir)) return true;
     if (!this.isEmpty(group)) return false;
     this.dropWatch(g.dir);
+    g.procs.close();
     return removeTree(g.dir);
   }
 
@@ -331,6 +336,7 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     this.offTick?.();
     this.offTick = null;
     for (const g of this.groups.values()) {
+      g.procs.close();
       const ev = readCgroupEvents(g.dir);
       if (ev && !ev.populated) removeTree(g.dir);
     }

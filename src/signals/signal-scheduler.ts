@@ -108,15 +108,17 @@ export class SignalScheduler {
   /**
    * Signals every process of the group not in `exclude`, re-reading the member list until a pass
    * finds nobody new (the freezer makes one pass enough; without it, forks during the walk are
-   * caught by the next pass). Returns the PIDs signalled.
+   * caught by the next pass). Returns the PIDs signalled. `firstRead`: the member list just read
+   * by the caller, used as the first pass.
    */
-  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false): number[] {
+  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false, firstRead?: number[]): number[] {
     const seen = new Set(exclude);
     seen.add(process.pid);
     const sent: number[] = [];
+    let members = firstRead;
     for (;;) {
       let fresh = 0;
-      for (const pid of this.tracker.pids(group)) {
+      for (const pid of members ?? this.tracker.pids(group)) {
         if (seen.has(pid)) continue;
         seen.add(pid);
         fresh++;
@@ -145,6 +147,7 @@ export class SignalScheduler {
         }
       }
       if (fresh === 0) return sent;
+      members = undefined;
     }
   }
 
@@ -248,7 +251,8 @@ export class SignalScheduler {
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
     // nobody but the main/control process in the group: no freeze round trip; a child forked
     // meanwhile is still caught, by the walk that re-reads the group until it finds nobody new
-    const onlyKnown = walkGroup && !groupKill && this.tracker.pids(t.group!).every((pid) => exclude.has(pid));
+    const firstRead = walkGroup && !groupKill ? this.tracker.pids(t.group!) : undefined;
+    const onlyKnown = firstRead !== undefined && firstRead.every((pid) => exclude.has(pid));
     await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
@@ -257,7 +261,8 @@ export class SignalScheduler {
           count += this.tracker.pids(t.group).length;
           this.tracker.killGroup(t.group);
         } else {
-          count += this.signalMembers(t.group, req.signal, exclude, false, stable).length;
+          // a list read before freezing is stale once frozen: only the unfrozen walk starts from it
+          count += this.signalMembers(t.group, req.signal, exclude, false, stable, onlyKnown ? firstRead : undefined).length;
         }
         // an existing group counts as killed even when empty, as in systemd
         killed = true;

@@ -428,6 +428,35 @@ describe.runIf(HAVE_CGROUP2)('cgroup2 subtree lifecycle', () => {
     expect(fs.existsSync(t.rootDir)).toBe(false);
   });
 
+  it('pids() sees child cgroups, and a group removed and made again is read afresh', async () => {
+    const t = new CgroupTracker();
+    const g = t.group('reread.service');
+    const dir = (t as CgroupTracker).dirOf(g);
+    const a = t.spawn(g, sh('exec sleep 100'));
+    await waitFor(() => t.pids(g).length === 1);
+    // a process moved into a child cgroup (as a delegated service would) is still the unit's
+    fs.mkdirSync(path.join(dir, 'sub'));
+    const b = t.spawn(g, sh('exec sleep 100'));
+    await waitFor(() => t.pids(g).length === 2);
+    fs.writeFileSync(path.join(dir, 'sub', 'cgroup.procs'), String(b.identity.pid));
+    expect(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()).toBe(String(a.identity.pid));
+    expect(t.pids(g).sort()).toEqual([a.identity.pid, b.identity.pid].sort());
+    t.killGroup(g);
+    await t.whenEmpty(g);
+    fs.rmdirSync(path.join(dir, 'sub'));
+    expect(t.remove(g)).toBe(true);
+    expect(t.pids(g)).toEqual([]);
+    // made again under the same name: the old descriptor of cgroup.procs must not be trusted
+    const g2 = t.group('reread.service');
+    const c = t.spawn(g2, sh('exec sleep 100'));
+    await waitFor(() => t.pids(g2).length === 1);
+    expect(t.pids(g2)).toEqual([c.identity.pid]);
+    t.killGroup(g2);
+    await t.whenEmpty(g2);
+    await t.close();
+    expect(fs.existsSync(t.rootDir)).toBe(false);
+  });
+
   it('the environment variable forces the /proc fallback', async () => {
     const saved = process.env.UNITD_TRACKER;
     process.env.UNITD_TRACKER = 'proc';
