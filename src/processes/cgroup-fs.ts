@@ -186,7 +186,7 @@ export class ProcsFile {
         this.fd ??= fs.openSync(path.join(this.dir, 'cgroup.procs'), 'r');
         const n = fs.readSync(this.fd, procsBuffer, 0, procsBuffer.length, 0);
         if (n < procsBuffer.length) return procsBuffer.toString('latin1', 0, n);
-        return fs.readFileSync(path.join(this.dir, 'cgroup.procs'), 'latin1'); // a very large group
+        return fs.readFileSync(path.join(this.dir, 'cgroup.procs'), 'utf8'); // a very large group
       } catch {
         // removed (and maybe created again since): the old descriptor reads ENODEV; open anew once
         this.close();
@@ -213,7 +213,7 @@ export function readProcsRecursive(dir: string, out: number[] = [], own?: ProcsF
     text = own.read();
   } else {
     try {
-      text = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'latin1');
+      text = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
     } catch {
       text = null;
     }

@@ -21,6 +21,12 @@ import { isLibuvOwned, libuvChild, installSpawnHook } from './spawn-registry.js'
 const SAFETY_INTERVAL_MS = 2000;
 const WATCH_INTERVAL_MS = 50;
 const RECENT_MAX = 512;
+/**
+ * Zombies reaped per pass. A dying unit of 1000 processes leaves 1000 orphans to reap (~15 µs
+ * each); capped passes, one per event-loop turn, let the unit's own events (its cgroup emptied,
+ * its job done) through in between instead of after the whole batch.
+ */
+const REAP_BATCH = 64;
 
 interface Waiter {
   identity: ProcessIdentity;
@@ -110,12 +116,26 @@ class Reaper {
     return () => this.tickListeners.delete(listener);
   }
 
-  /** one reaping pass: zombie children not owned by libuv, then non-child waiters */
+  /**
+   * One reaping pass: zombie children not owned by libuv (at most REAP_BATCH, those someone waits
+   * for first; the rest on the next turn), then non-child waiters, then the tick listeners.
+   */
   tick(): void {
     const native = getNative();
     const live = new Set<string>();
     const children = ownChildren();
+    if (children.length > REAP_BATCH && this.waiters.size > 0) {
+      const watched = new Set<number>();
+      for (const ws of this.waiters.values()) watched.add(ws[0]!.identity.pid);
+      children.sort((a, b) => Number(watched.has(b)) - Number(watched.has(a)));
+    }
+    let reaped = 0;
+    let more = false;
     for (const pid of children) {
+      if (reaped === REAP_BATCH) {
+        more = true;
+        break;
+      }
       if (isLibuvOwned(pid)) continue;
       // a cheap peek first: only an exited child is worth reading /proc for (a dying fork bomb
       // leaves hundreds of live children here)
@@ -139,10 +159,11 @@ class Reaper {
       }
       if (!info) continue;
       this.reapedCount++;
+      reaped++;
       this.deliver({ pid, startTime: st.startTime }, info);
     }
     // forget pre-existing children once they are gone (their PIDs may be reused by new children)
-    if (this.preexisting.size > 0) for (const k of this.preexisting) if (!live.has(k)) this.preexisting.delete(k);
+    if (this.preexisting.size > 0 && !more) for (const k of this.preexisting) if (!live.has(k)) this.preexisting.delete(k);
     this.checkNonChildWaiters();
     for (const l of this.tickListeners) {
       try {
@@ -151,6 +172,7 @@ class Reaper {
         /* a listener's failure must not stop reaping */
       }
     }
+    if (more) this.onSigchld();
   }
 
   private deliver(id: ProcessIdentity, info: ExitInfo | null): void {

@@ -1,8 +1,8 @@
 // The signal scheduler: who gets which signal, for a unit's stop (systemd's unit_kill_context:
 // KillMode, KillSignal + SIGCONT, SendSIGHUP) and for a client's kill request (exactly the asked
-// signal, no SIGCONT, KillMode not consulted). A signal to a group goes out while the group is
-// frozen, so nothing forks out of the walk or acts half-way; SIGKILL to a whole group uses
-// cgroup.kill. Knows nothing of D-Bus.
+// signal, no SIGCONT, KillMode not consulted). A signal to a group that holds more than the main
+// and control processes goes out while the group is frozen, so nothing forks out of the walk or
+// acts half-way; SIGKILL to a whole group uses cgroup.kill. Knows nothing of D-Bus.
 import type { Logger } from 'pino';
 import type { KillContext } from '../units/types.js';
 import { signalName } from '../units/values.js';
@@ -108,17 +108,15 @@ export class SignalScheduler {
   /**
    * Signals every process of the group not in `exclude`, re-reading the member list until a pass
    * finds nobody new (the freezer makes one pass enough; without it, forks during the walk are
-   * caught by the next pass). Returns the PIDs signalled. `firstRead`: the member list just read
-   * by the caller, used as the first pass.
+   * caught by the next pass). Returns the PIDs signalled.
    */
-  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false, firstRead?: number[]): number[] {
+  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false): number[] {
     const seen = new Set(exclude);
     seen.add(process.pid);
     const sent: number[] = [];
-    let members = firstRead;
     for (;;) {
       let fresh = 0;
-      for (const pid of members ?? this.tracker.pids(group)) {
+      for (const pid of this.tracker.pids(group)) {
         if (seen.has(pid)) continue;
         seen.add(pid);
         fresh++;
@@ -147,8 +145,16 @@ export class SignalScheduler {
         }
       }
       if (fresh === 0) return sent;
-      members = undefined;
     }
+  }
+
+  /**
+   * Whether the group holds nobody but the main and control processes. Such a group is signalled
+   * without the freeze round trip: nobody can act half-way, and a child forked meanwhile is still
+   * caught by the walk, which re-reads the group after the known processes were signalled.
+   */
+  private onlyKnownMembers(group: ProcessGroup, known: Set<number>): boolean {
+    return this.tracker.pids(group).every((pid) => known.has(pid));
   }
 
   private sendPlain(p: ProcessIdentity, signal: number): boolean {
@@ -192,7 +198,9 @@ export class SignalScheduler {
       count = members;
       if (members > 0) wait = true;
     } else {
-      await this.frozen(wholeGroup ? t.group : null, (stable) => {
+      const known = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+      const freeze = wholeGroup && t.group !== null && !this.onlyKnownMembers(t.group, known);
+      await this.frozen(freeze ? t.group : null, (stable) => {
         for (const p of [t.control, t.main]) {
           if (!p) continue;
           if (this.sendWithCont(p, signal)) {
@@ -203,13 +211,12 @@ export class SignalScheduler {
           }
         }
         if (wholeGroup && t.group) {
-          const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
-          const sent = this.signalMembers(t.group, signal, exclude, true, stable);
+          const sent = this.signalMembers(t.group, signal, known, true, stable);
           count += sent.length;
           // members were signalled: worth waiting for their exit (systemd: cg_kill_recursive > 0 on
           // the unified hierarchy), even if they are already gone by the time we look
           if (sent.length > 0) wait = true;
-          if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, exclude, false, stable);
+          if (hup && kill.killMode === 'control-group') this.signalMembers(t.group, SIGHUP, known, false, stable);
         }
       });
       if (wholeGroup && t.group && !this.tracker.isEmpty(t.group)) wait = true;
@@ -249,10 +256,7 @@ export class SignalScheduler {
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
     const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
-    // nobody but the main/control process in the group: no freeze round trip; a child forked
-    // meanwhile is still caught, by the walk that re-reads the group until it finds nobody new
-    const firstRead = walkGroup && !groupKill ? this.tracker.pids(t.group!) : undefined;
-    const onlyKnown = firstRead !== undefined && firstRead.every((pid) => exclude.has(pid));
+    const onlyKnown = walkGroup && !groupKill && this.onlyKnownMembers(t.group!, exclude);
     await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
@@ -261,8 +265,7 @@ export class SignalScheduler {
           count += this.tracker.pids(t.group).length;
           this.tracker.killGroup(t.group);
         } else {
-          // a list read before freezing is stale once frozen: only the unfrozen walk starts from it
-          count += this.signalMembers(t.group, req.signal, exclude, false, stable, onlyKnown ? firstRead : undefined).length;
+          count += this.signalMembers(t.group, req.signal, exclude, false, stable).length;
         }
         // an existing group counts as killed even when empty, as in systemd
         killed = true;
