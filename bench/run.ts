@@ -4,7 +4,7 @@
 // --unitd-log-level=LEVEL (default info, unitd's default; systemd runs at its default, info),
 // --ab=PATH/dist/cli/main.js (a second unitd build, 'unitd-b', measured in the same run: scenarios 1-4).
 // Every figure is a median with a baseline from the same run; see bench/README.md.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { FULL, SMALL, escalation, forkBomb, killVsPing, manyUnits, openSession, stopCurve, throughput, type Row, type Session, type StopCurve } from './lib/scenarios.js';
@@ -131,7 +131,24 @@ async function main(): Promise<void> {
   }
   if (systemdNote) md += `\n${systemdNote}\n`;
   writeFileSync(join(resultsDir, 'latest.md'), md);
+  if (full) showInReadme(header, table);
   log(`results in ${resultsDir}`);
+}
+
+/** the top-level README shows the table of the latest complete full run, between two markers */
+function showInReadme(header: string, table: string): void {
+  const readme = join(REPO_ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench-latest:start -->';
+  const end = '<!-- bench-latest:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return log('README.md has no bench-latest markers: table not shown there');
+  writeFileSync(readme, `${text.slice(0, a + start.length)}
+${header}
+
+${table}
+${text.slice(b)}`);
 }
 
 main().catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import dbus from 'dbus-next';
 import type { Logger } from 'pino';
 import { connectBus, type MessageBus } from './bus/connect.js';
+import { useFastEncoder } from './bus/wire-encoder.js';
 import { startEmbeddedDaemon, type EmbeddedDaemon } from './bus/embedded-daemon.js';
 import { loadInterfaceSpecs } from './bus/interface-spec.js';
 import { SystemdBus } from './bus/systemd-bus.js';
@@ -91,6 +92,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
 
   const { bus, address, embedded } = await acquireBus(opts, log);
   bus.on('error', (err: Error) => log.error({ err }, 'bus connection error'));
+  if (!useFastEncoder(bus)) log.warn('dbus-next internals not as expected: messages are marshalled by dbus-next');
   const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: tracker.rootPath || ownControlGroup() });
   await systemd.start();
 

@@ -15,7 +15,7 @@
 
 import fs from 'node:fs';
 import type { ExitInfo, SpawnRequest, SpawnedProcess } from './types.js';
-import { spawnRegistered } from './spawn-registry.js';
+import { recordStartTime, spawnRegistered } from './spawn-registry.js';
 import { readStat } from './proc-stat.js';
 import { exitInfoFromNode } from './reaper.js';
 
@@ -29,6 +29,16 @@ const STEP = [
 ].join('\n');
 
 const PERL_ARGV0 = 'my $p = shift; exec {$p} @ARGV or exit 127;';
+const BASH_ARGV0 = 'exec -a "$0" "$@"';
+
+/**
+ * Whether a command line (/proc/PID/cmdline) is one of launch's own steps (the cgroup/cwd shell
+ * step, or the perl/bash argv[0] wrapper) rather than the command they exec in the end. Their
+ * command lines end with the final command, so they look like an interpreter running it.
+ */
+export function isLaunchStep(cmdline: readonly string[]): boolean {
+  return (cmdline[1] === '-c' && (cmdline[2] === STEP || cmdline[2] === BASH_ARGV0)) || (cmdline[1] === '-e' && cmdline[2] === PERL_ARGV0);
+}
 
 function which(candidates: string[]): string | null {
   for (const c of candidates) {
@@ -121,7 +131,7 @@ function finalCommand(req: SpawnRequest): string[] {
   } else if (t.perl) {
     cmd.push(t.perl, '-e', PERL_ARGV0, '--', req.path, ...req.argv);
   } else if (t.bash) {
-    cmd.push(t.bash, '-c', 'exec -a "$0" "$@"', argv0, req.path, ...req.argv.slice(1));
+    cmd.push(t.bash, '-c', BASH_ARGV0, argv0, req.path, ...req.argv.slice(1));
   } else {
     cmd.push(req.path, ...req.argv.slice(1)); // argv[0] cannot be honoured
   }
@@ -199,6 +209,7 @@ export function launch(req: SpawnRequest, opts: LaunchOptions = {}): SpawnedProc
   // The child cannot have been reaped yet (we have not returned to the event loop): stat exists.
   const st = readStat(pid);
   const identity = { pid, startTime: st ? st.startTime : 0n };
+  if (st) recordStartTime(child, st.startTime);
 
   if (req.onOutput) {
     const onOutput = req.onOutput;

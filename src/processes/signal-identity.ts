@@ -3,13 +3,15 @@
 // With pidfds: open a pidfd for the PID, then check /proc/PID/stat's start time. If it matches, the
 // pidfd refers to the identity's process (the identity existed before the open, and a PID cannot be
 // reused while its process lives), so pidfd_send_signal cannot hit a newcomer even if the process
-// dies and the PID is recycled in between. Verified pidfds are kept for the next signal. Without pidfds: check the start time, then kill() —
-// a tiny window remains, which is the best Node can do.
+// dies and the PID is recycled in between. Verified pidfds are kept for the next signal. A child
+// libuv has not reaped yet needs none of this: its PID cannot have been reused. Without pidfds:
+// check the start time, then kill() — a tiny window remains, which is the best Node can do.
 
 import { spawnSync } from 'node:child_process';
 import type { ProcessIdentity } from './types.js';
 import { getNative, type NativeError } from './native.js';
 import { readStat } from './proc-stat.js';
+import { isUnreapedChild } from './spawn-registry.js';
 
 function codedError(message: string, code: string): Error & { code: string } {
   const e = new Error(message) as Error & { code: string };
@@ -92,9 +94,12 @@ function validate(identity: ProcessIdentity, signal: number): void {
 /** kill(2) semantics on an identity; false when gone/recycled; throws (with .code) otherwise */
 export function signalIdentity(identity: ProcessIdentity, signal: number): boolean {
   validate(identity, signal);
-  const r = viaPidfd(identity, (fd) => getNative()!.pidfdSendSignal(fd, signal));
-  if (r !== 'fallback') return r;
-  if (!matches(identity)) return false;
+  // an unreaped child takes one plain kill(2), no pidfd needed (see isUnreapedChild)
+  if (!isUnreapedChild(identity.pid, identity.startTime)) {
+    const r = viaPidfd(identity, (fd) => getNative()!.pidfdSendSignal(fd, signal));
+    if (r !== 'fallback') return r;
+    if (!matches(identity)) return false;
+  }
   try {
     process.kill(identity.pid, signal);
     return true;

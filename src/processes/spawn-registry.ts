@@ -15,6 +15,8 @@ import { ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 
 const owned = new Map<number, ChildProcess>();
+/** start times (from /proc/PID/stat, read right after spawn) of the children that have one */
+const startTimes = new WeakMap<ChildProcess, bigint>();
 
 function track(child: ChildProcess): void {
   const pid = child.pid;
@@ -56,6 +58,21 @@ export function isLibuvOwned(pid: number): boolean {
 
 export function libuvOwnedCount(): number {
   return owned.size;
+}
+
+/** records a child's start time, which makes isUnreapedChild() able to recognise it */
+export function recordStartTime(child: ChildProcess, startTime: bigint): void {
+  startTimes.set(child, startTime);
+}
+
+/**
+ * True when the identity is a child libuv spawned and has not reaped: its PID cannot have been
+ * reused (a PID stays taken until its process is reaped, and libuv reaps only between event-loop
+ * turns), so a plain kill(2) by PID reaches exactly this process.
+ */
+export function isUnreapedChild(pid: number, startTime: bigint): boolean {
+  const child = owned.get(pid);
+  return child !== undefined && child.exitCode === null && child.signalCode === null && startTimes.get(child) === startTime;
 }
 
 /** the ChildProcess libuv owns under this PID, if any */

@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync, readFileSync, readlinkSync, realpath
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker, SpawnedProcess } from '../processes/types.js';
+import { isLaunchStep } from '../processes/index.js';
 import type { SignalScheduler, KillOperation, KillTargets } from '../signals/signal-scheduler.js';
 import type { KillRequest } from '../signals/kill-request.js';
 import { USEC_INFINITY, type ExecCommand, type ExecKind, type ServiceSection } from '../units/types.js';
@@ -118,7 +119,7 @@ function hasExeced(pid: number, launched: { path: string; argv: string[] }): boo
   if (args.length === 0) return null; // a zombie
   const { path, argv } = launched;
   if (args.length === argv.length && args.every((a, i) => a === argv[i])) return true;
-  if (args[0] === 'unitd-exec') return false;
+  if (isLaunchStep(args)) return false; // not there yet: still in launch's own steps
   try {
     if (readlinkSync(`/proc/${pid}/exe`) === realpathOrSelf(path)) return true;
   } catch {

@@ -226,6 +226,13 @@ describe.each(kinds)('%s tracker', (kind) => {
     expect(tracker.signal({ pid: process.pid, startTime: me.startTime + 1n }, 0)).toBe(false);
     expect(tracker.signal(me, 0)).toBe(true);
     expect(tracker.identify(999_999_999)).toBeNull();
+    // a live child (signalled by plain kill while unreaped): only its own identity reaches it
+    const live = tracker.spawn(g, sh('exec sleep 100'));
+    expect(tracker.signal({ pid: live.identity.pid, startTime: live.identity.startTime + 1n }, 15)).toBe(false);
+    expect(tracker.signal(live.identity, 0)).toBe(true);
+    expect(tracker.signal(live.identity, 15)).toBe(true);
+    expect(await live.exited).toEqual({ code: 2, status: 15 });
+    expect(tracker.signal(live.identity, 0)).toBe(false);
     // a failure that is not "gone" throws with a code (EPERM: pid 1 is not ours to signal, when not
     // root; as root, use an invalid signal number instead)
     expect(() => tracker.signal(me, 99)).toThrow(expect.objectContaining({ code: 'EINVAL' }));

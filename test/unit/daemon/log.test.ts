@@ -1,0 +1,45 @@
+// The daemon's log destination: lines go out in order with one write at the end of the event-loop
+// turn (not inside the call that logs them), flush() writes at once, and a child process that logs
+// then exits at once still leaves every line behind.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { TurnBufferedDestination } from '../../../src/log.js';
+
+describe('turn-buffered log destination', () => {
+  it('writes the lines of a turn together, in order, after the turn', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-log-')), 'log');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const log = pino({ base: null, timestamp: false }, new TurnBufferedDestination(fd));
+      log.info({ n: 1 }, 'one');
+      log.info({ n: 2 }, 'two');
+      expect(fs.readFileSync(file, 'utf8')).toBe(''); // nothing written inside the turn
+      await new Promise((r) => setImmediate(r));
+      expect(fs.readFileSync(file, 'utf8')).toBe('{"level":30,"n":1,"msg":"one"}\n{"level":30,"n":2,"msg":"two"}\n');
+      log.warn('three');
+      log.flush();
+      expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(path.dirname(file), { recursive: true });
+    }
+  });
+
+  it('writes what is pending when the process exits right after logging', () => {
+    const script = `
+      import { pino } from 'pino';
+      import { TurnBufferedDestination } from ${JSON.stringify(path.resolve('dist/log.js'))};
+      const log = pino({ base: null, timestamp: false }, new TurnBufferedDestination(1));
+      for (let i = 0; i < 1000; i++) log.info({ i }, 'line');
+      process.exit(0);
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: path.resolve('.') });
+    const lines = out.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1000);
+    expect(JSON.parse(lines[999]!)).toMatchObject({ i: 999 });
+  });
+});

@@ -1,0 +1,43 @@
+// launch's own intermediate step is recognisable in /proc/PID/cmdline (Type=exec must not take it
+// for the command it execs): the step is held at its first redirection by a FIFO standing in for
+// cgroup.procs, looked at, then let go to exec the real command. The process is ended by PID.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isLaunchStep, launch } from '../../../src/processes/launch.js';
+
+const cmdline = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+
+async function waitFor(pred: () => boolean, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('launch steps', () => {
+  it('the shell step is a launch step until it execs the command; the command is not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-launch-'));
+    execFileSync('mkfifo', [path.join(dir, 'cgroup.procs')]);
+    const p = launch({ path: '/bin/sleep', argv: ['/bin/sleep', '100'], env: { PATH: '/usr/bin:/bin' } }, { cgroupDir: dir });
+    try {
+      // held at `echo $$ > "$1/cgroup.procs"` until somebody reads the FIFO
+      await waitFor(() => cmdline(p.identity.pid).includes('/bin/sleep'), 'the step to run');
+      const step = cmdline(p.identity.pid);
+      expect(step.slice(-2)).toEqual(['/bin/sleep', '100']); // ends like an interpreter running the command
+      expect(isLaunchStep(step)).toBe(true);
+      expect(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim()).toBe(String(p.identity.pid));
+      await waitFor(() => cmdline(p.identity.pid)[0] === '/bin/sleep', 'the exec');
+      expect(isLaunchStep(cmdline(p.identity.pid))).toBe(false);
+      expect(isLaunchStep(['/bin/sh', '-c', 'sleep 1'])).toBe(false);
+      expect(isLaunchStep(['/bin/sh', '/usr/local/bin/script.sh', '/bin/sleep', '100'])).toBe(false);
+    } finally {
+      process.kill(p.identity.pid, 'SIGKILL');
+      await p.exited;
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
