@@ -2,22 +2,16 @@
 // method has a handler: the XML is the wire contract and the code must serve all of it.
 import { describe, expect, it } from 'vitest';
 import { loadInterfaceSpecs } from '../../../src/bus/interface-spec.js';
-import { managerInterface, MANAGER_INTERFACE } from '../../../src/bus/manager-interface.js';
-import { serviceInterface, SERVICE_INTERFACE } from '../../../src/bus/service-interface.js';
-import { unitInterface, UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
+import { MANAGER_INTERFACE } from '../../../src/bus/manager-interface.js';
+import { SERVICE_INTERFACE } from '../../../src/bus/service-interface.js';
+import { UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
 import type { InterfaceImpl } from '../../../src/bus/object-server.js';
-import { Manager } from '../../../src/manager.js';
 import { Job } from '../../../src/jobs/job.js';
 import { jobInterface } from '../../../src/bus/job-interface.js';
-import { UnitOperations } from '../../../src/bus/unit-operations.js';
-import { createProcessTracker } from '../../../src/processes/index.js';
-import { createLogger } from '../../../src/log.js';
-import { Unit } from '../../../src/units/unit.js';
-import { loadedUnit } from '../../helpers/loaded-unit.js';
+import { servedInterfaces } from '../../helpers/served-interfaces.js';
 import { wireTypeProblem } from '../../helpers/wire-check.js';
 
 const specs = loadInterfaceSpecs();
-const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
 
 function checkImpl(impl: InterfaceImpl): void {
   for (const prop of impl.spec.properties.values()) {
@@ -35,15 +29,7 @@ function checkImpl(impl: InterfaceImpl): void {
 }
 
 describe('interfaces/*.xml is served in full', () => {
-  const unit = new Unit(loadedUnit('demo.service'));
-  const manager = new Manager({
-    scope: 'system',
-    unitPath: ['/x'],
-    source: { load: (n) => loadedUnit(n), list: () => [], bootUnits: () => [], invalidate: () => {} },
-    isValidUnitName: () => true,
-    tracker: createProcessTracker({ force: 'proc' }),
-    log: createLogger('silent'),
-  });
+  const served = servedInterfaces();
 
   it('declares the interfaces unitd serves', () => {
     for (const name of [MANAGER_INTERFACE, UNIT_INTERFACE, SERVICE_INTERFACE, 'org.freedesktop.systemd1.Job', 'org.freedesktop.DBus.Properties', 'org.freedesktop.DBus.Peer', 'org.freedesktop.DBus.Introspectable']) {
@@ -52,16 +38,11 @@ describe('interfaces/*.xml is served in full', () => {
   });
 
   it('Unit: a getter of the right type for every property, a handler for every method', () => {
-    const ops = new UnitOperations({ manager, callerUnit: async () => undefined });
-    checkImpl(unitInterface(specs.get(UNIT_INTERFACE)!, unit, { reverseDependencies: () => [], unitFilePreset: () => '', methods: (u) => ops.unitMethods(u) }));
+    checkImpl(served.unitImpl);
   });
 
   it('Service: likewise, with systemd defaults where nothing is configured', () => {
-    const impl = serviceInterface(specs.get(SERVICE_INTERFACE)!, unit, {
-      cgroupFigures: () => ({ memoryCurrent: UINT64_MAX, memoryAvailable: UINT64_MAX, cpuUsageNSec: UINT64_MAX, tasksCurrent: UINT64_MAX, controlGroupId: 0n }),
-      defaultSlice: 'system.slice',
-      methods: (u) => new UnitOperations({ manager, callerUnit: async () => undefined }).serviceMethods(u),
-    });
+    const impl = served.serviceImpl;
     checkImpl(impl);
     expect(impl.getters.KillSignal!()).toBe(15);
     expect(impl.getters.RestartKillSignal!()).toBe(15);
@@ -72,22 +53,12 @@ describe('interfaces/*.xml is served in full', () => {
   });
 
   it('Job: a getter of the right type for every property', () => {
-    const job = new Job(7, unit, 'start', false, ':1.5');
+    const job = new Job(7, served.unit, 'start', false, ':1.5');
     const spec = specs.get('org.freedesktop.systemd1.Job')!;
     checkImpl(jobInterface(spec, job, Object.fromEntries([...spec.methods.keys()].map((m) => [m, () => []]))));
   });
 
   it('Manager: likewise', () => {
-    checkImpl(
-      managerInterface(specs.get(MANAGER_INTERFACE)!, {
-        manager,
-        callerUnit: async () => undefined,
-        subscribe: () => {},
-        unsubscribe: () => {},
-        reload: () => {},
-        controlGroup: '/',
-        operations: new UnitOperations({ manager, callerUnit: async () => undefined }).managerMethods(),
-      }),
-    );
+    checkImpl(served.managerImpl);
   });
 });

@@ -6,17 +6,8 @@ import dbus from 'dbus-next';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, type OutgoingMessage } from '../../../src/bus/wire-encoder.js';
 import { toWire, typeNode } from '../../../src/bus/wire-values.js';
-import { loadInterfaceSpecs } from '../../../src/bus/interface-spec.js';
-import { serviceInterface, SERVICE_INTERFACE } from '../../../src/bus/service-interface.js';
-import { unitInterface, UNIT_INTERFACE } from '../../../src/bus/unit-interface.js';
-import { managerInterface, MANAGER_INTERFACE } from '../../../src/bus/manager-interface.js';
-import { UnitOperations } from '../../../src/bus/unit-operations.js';
 import type { InterfaceImpl } from '../../../src/bus/object-server.js';
-import { Manager } from '../../../src/manager.js';
-import { createProcessTracker } from '../../../src/processes/index.js';
-import { createLogger } from '../../../src/log.js';
-import { Unit } from '../../../src/units/unit.js';
-import { loadedUnit } from '../../helpers/loaded-unit.js';
+import { servedInterfaces } from '../../helpers/served-interfaces.js';
 
 const { Variant } = dbus;
 const require = createRequire(import.meta.url);
@@ -34,7 +25,6 @@ function expectSameBytes(msg: OutgoingMessage): void {
 }
 
 const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
-const specs = loadInterfaceSpecs();
 
 function allProperties(impl: InterfaceImpl): Record<string, InstanceType<typeof Variant>> {
   const out: Record<string, InstanceType<typeof Variant>> = {};
@@ -43,33 +33,8 @@ function allProperties(impl: InterfaceImpl): Record<string, InstanceType<typeof 
 }
 
 describe('wire encoder: the bytes dbus-next would send', () => {
-  const unit = new Unit(loadedUnit('demo.service'));
-  const manager = new Manager({
-    scope: 'system',
-    unitPath: ['/x'],
-    source: { load: (n) => loadedUnit(n), list: () => [], bootUnits: () => [], invalidate: () => {} },
-    isValidUnitName: () => true,
-    tracker: createProcessTracker({ force: 'proc' }),
-    log: createLogger('silent'),
-  });
-  const ops = new UnitOperations({ manager, callerUnit: async () => undefined });
-  const impls: InterfaceImpl[] = [
-    unitInterface(specs.get(UNIT_INTERFACE)!, unit, { reverseDependencies: () => [], unitFilePreset: () => '', methods: (u) => ops.unitMethods(u) }),
-    serviceInterface(specs.get(SERVICE_INTERFACE)!, unit, {
-      cgroupFigures: () => ({ memoryCurrent: UINT64_MAX, memoryAvailable: UINT64_MAX, cpuUsageNSec: UINT64_MAX, tasksCurrent: UINT64_MAX, controlGroupId: 0n }),
-      defaultSlice: 'system.slice',
-      methods: (u) => ops.serviceMethods(u),
-    }),
-    managerInterface(specs.get(MANAGER_INTERFACE)!, {
-      manager,
-      callerUnit: async () => undefined,
-      subscribe: () => {},
-      unsubscribe: () => {},
-      reload: () => {},
-      controlGroup: '/',
-      operations: ops.managerMethods(),
-    }),
-  ];
+  const served = servedInterfaces();
+  const impls: InterfaceImpl[] = [served.unitImpl, served.serviceImpl, served.managerImpl];
 
   it('GetAll replies and PropertiesChanged signals of every interface unitd serves', () => {
     for (const impl of impls) {
