@@ -43,6 +43,6 @@ export { reaper } from './reaper.js';
 export { spawnRegistered, isLibuvOwned } from './spawn-registry.js';
 /** the cgroup v2 path of any PID (GetUnitProcesses' first field), null when unknown */
 export { cgroupOfPid } from './cgroup-fs.js';
-export { identify } from './proc-stat.js';
+export { identify, readStat } from './proc-stat.js';
 /** recognises launch's own intermediate steps in a /proc/PID/cmdline (Type=exec waits past them) */
 export { isLaunchStep } from './launch.js';

@@ -3,17 +3,17 @@
 // stop-sigkill, ExecStopPost, final-sigterm, final-sigkill), Result=, Restart=. It drives the unit's
 // states and asks the signal scheduler and the process tracker for the rest. No D-Bus here.
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker, SpawnedProcess } from '../processes/types.js';
-import { isLaunchStep } from '../processes/index.js';
 import type { SignalScheduler, KillOperation, KillTargets } from '../signals/signal-scheduler.js';
 import type { KillRequest } from '../signals/kill-request.js';
 import { USEC_INFINITY, type ExecCommand, type ExecKind, type ServiceSection } from '../units/types.js';
 import type { ActiveState, Unit } from '../units/unit.js';
 import { signalName } from '../units/values.js';
 import { now } from '../util/clock.js';
+import { hasExeced } from './exec-detection.js';
 import { DEFAULT_PATH, environmentAssignments, environmentFiles, expandArgv } from './exec-environment.js';
 import { exitCodeName, failureResult, isCleanExit, type ServiceResult, CLD_EXITED } from './exit-status.js';
 
@@ -95,41 +95,6 @@ interface Running {
 /** Exit statuses systemd's child reports when it cannot become the command (exit-status.h). */
 const EXIT_GROUP = 216;
 const EXIT_USER = 217;
-
-function realpathOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/**
- * Whether the process has become its command: the launch step (argv[0] "unitd-exec"), setpriv and
- * perl come first in the same PID. null when the process is gone.
- */
-function hasExeced(pid: number, launched: { path: string; argv: string[] }): boolean | null {
-  let args: string[];
-  try {
-    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return null;
-  }
-  if (args[args.length - 1] === '') args.pop();
-  if (args.length === 0) return null; // a zombie
-  const { path, argv } = launched;
-  if (args.length === argv.length && args.every((a, i) => a === argv[i])) return true;
-  if (isLaunchStep(args)) return false; // not there yet: still in launch's own steps
-  try {
-    if (readlinkSync(`/proc/${pid}/exe`) === realpathOrSelf(path)) return true;
-  } catch {
-    return null;
-  }
-  // a script: the kernel runs "interpreter [arg] path argv[1..]"
-  const tail = [path, ...argv.slice(1)];
-  const at = args.length - tail.length;
-  return at >= 1 && args[at - 1] !== '--' && tail.every((a, i) => args[at + i] === a);
-}
 
 function usecToMs(usec: bigint): number | null {
   if (usec === USEC_INFINITY || usec === 0n) return null;

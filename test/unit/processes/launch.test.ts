@@ -1,12 +1,14 @@
-// launch's own intermediate step is recognisable in /proc/PID/cmdline (Type=exec must not take it
-// for the command it execs): the step is held at its first redirection by a FIFO standing in for
-// cgroup.procs, looked at, then let go to exec the real command. The process is ended by PID.
-import { execFileSync } from 'node:child_process';
+// launch's own intermediate step is recognisable in /proc/PID/cmdline, and Type=exec's detection
+// does not take it (or a process caught inside execve()) for the command: the step is held at its
+// first redirection by a FIFO standing in for cgroup.procs, looked at, then let go to exec the
+// real command. Processes are ended by PID.
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLaunchStep, launch } from '../../../src/processes/launch.js';
+import { hasExeced } from '../../../src/services/exec-detection.js';
 
 const cmdline = (pid: number): string[] => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
 
@@ -37,6 +39,41 @@ describe('launch steps', () => {
     } finally {
       process.kill(p.identity.pid, 'SIGKILL');
       await p.exited;
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('Type=exec detection', () => {
+  it('false in the launch step and while a process has no command line (as inside execve), true after the exec, null once a zombie or gone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-exec-detect-'));
+    execFileSync('mkfifo', [path.join(dir, 'cgroup.procs')]);
+    const launched = { path: '/bin/sleep', argv: ['/bin/sleep', '100'] };
+    const p = launch({ ...launched, env: { PATH: '/usr/bin:/bin' } }, { cgroupDir: dir });
+    // a zombie: the `sleep 0` child of a process that never waits for it (an exec'd sleep)
+    const holder = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 100 >/dev/null'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const zombie = await new Promise<number>((resolve) => holder.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    try {
+      await waitFor(() => cmdline(p.identity.pid).includes('/bin/sleep'), 'the step to run');
+      expect(hasExeced(p.identity.pid, launched)).toBe(false);
+      fs.readFileSync(path.join(dir, 'cgroup.procs'));
+      await waitFor(() => hasExeced(p.identity.pid, launched) === true, 'the exec to be seen');
+      // kthreadd (PID 2) is alive with an empty command line: what a process inside execve() shows
+      expect(fs.readFileSync('/proc/2/cmdline', 'utf8')).toBe('');
+      expect(hasExeced(2, launched)).toBe(false);
+      await waitFor(() => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z '), 'the zombie');
+      expect(hasExeced(zombie, launched)).toBeNull();
+      process.kill(p.identity.pid, 'SIGKILL');
+      await p.exited;
+      expect(hasExeced(p.identity.pid, launched)).toBeNull();
+    } finally {
+      for (const pid of [p.identity.pid, holder.pid!]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* ended above */
+        }
+      }
       fs.rmSync(dir, { recursive: true });
     }
   });
