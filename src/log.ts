@@ -11,12 +11,21 @@ export type { Logger };
  * hands every line to the libuv thread pool and back. Lines still pending when the process exits
  * are written from the 'exit' handler.
  */
+const open = new Set<TurnBufferedDestination>();
+let exitHooked = false;
+
 export class TurnBufferedDestination {
   private pending: string[] = [];
   private scheduled = false;
 
   constructor(private readonly fd: number) {
-    process.on('exit', () => this.flushSync());
+    open.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const d of open) d.flushSync();
+      });
+    }
   }
 
   write(line: string): boolean {
