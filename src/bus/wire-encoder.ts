@@ -49,7 +49,7 @@ function elementAlignment(node: TypeNode & { kind: 'array' | 'dict' }): number {
 }
 
 class Writer {
-  buf = Buffer.allocUnsafe(1024);
+  buf = Buffer.allocUnsafe(4096);
   len = 0;
 
   private ensure(n: number): void {
