@@ -168,6 +168,9 @@ export function readCgroupEvents(dir: string): { populated: boolean; frozen: boo
 }
 
 const procsBuffer = Buffer.allocUnsafe(64 * 1024);
+/** open ProcsFiles, least recently read first; beyond OPEN_MAX the oldest is closed (and reopens when read) */
+const openProcsFiles = new Set<ProcsFile>();
+const OPEN_MAX = 256;
 
 /**
  * One cgroup's cgroup.procs through a descriptor kept open: a read at offset 0 restarts the
@@ -184,6 +187,9 @@ export class ProcsFile {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         this.fd ??= fs.openSync(path.join(this.dir, 'cgroup.procs'), 'r');
+        openProcsFiles.delete(this);
+        openProcsFiles.add(this);
+        if (openProcsFiles.size > OPEN_MAX) openProcsFiles.values().next().value!.close();
         const n = fs.readSync(this.fd, procsBuffer, 0, procsBuffer.length, 0);
         if (n < procsBuffer.length) return procsBuffer.toString('latin1', 0, n);
         return fs.readFileSync(path.join(this.dir, 'cgroup.procs'), 'utf8'); // a very large group
@@ -196,6 +202,7 @@ export class ProcsFile {
   }
 
   close(): void {
+    openProcsFiles.delete(this);
     if (this.fd === null) return;
     try {
       fs.closeSync(this.fd);

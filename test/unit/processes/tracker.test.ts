@@ -464,6 +464,28 @@ describe.runIf(HAVE_CGROUP2)('cgroup2 subtree lifecycle', () => {
     expect(fs.existsSync(t.rootDir)).toBe(false);
   });
 
+  it('keeps at most 256 cgroup.procs descriptors open, however many groups are read', async () => {
+    const t = new CgroupTracker();
+    const openProcs = (): number =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(t.rootDir + '/');
+        } catch {
+          return false;
+        }
+      }).length;
+    const groups = Array.from({ length: 300 }, (_, i) => t.group(`many-${i}.service`));
+    for (const g of groups) expect(t.pids(g)).toEqual([]);
+    expect(openProcs()).toBe(256);
+    // the oldest were closed, and read again they still answer
+    expect(t.pids(groups[0]!)).toEqual([]);
+    expect(openProcs()).toBe(256);
+    for (const g of groups) t.remove(g);
+    expect(openProcs()).toBe(0);
+    await t.close();
+    expect(fs.existsSync(t.rootDir)).toBe(false);
+  });
+
   it('the environment variable forces the /proc fallback', async () => {
     const saved = process.env.UNITD_TRACKER;
     process.env.UNITD_TRACKER = 'proc';
