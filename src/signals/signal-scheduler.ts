@@ -151,7 +151,8 @@ export class SignalScheduler {
   /**
    * Whether the group holds nobody but the main and control processes. Such a group is signalled
    * without the freeze round trip: nobody can act half-way, and a child forked meanwhile is still
-   * caught by the walk, which re-reads the group after the known processes were signalled.
+   * caught by the walk, which re-reads the group after the known processes were signalled. (Only
+   * asked where the group can be frozen at all: the /proc tracker's read is a scan of /proc.)
    */
   private onlyKnownMembers(group: ProcessGroup, known: Set<number>): boolean {
     return this.tracker.pids(group).every((pid) => known.has(pid));
@@ -199,7 +200,7 @@ export class SignalScheduler {
       if (members > 0) wait = true;
     } else {
       const known = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
-      const freeze = wholeGroup && t.group !== null && !this.onlyKnownMembers(t.group, known);
+      const freeze = wholeGroup && t.group !== null && this.tracker.canFreeze && !this.onlyKnownMembers(t.group, known);
       await this.frozen(freeze ? t.group : null, (stable) => {
         for (const p of [t.control, t.main]) {
           if (!p) continue;
@@ -256,7 +257,7 @@ export class SignalScheduler {
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
     const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
-    const onlyKnown = walkGroup && !groupKill && this.onlyKnownMembers(t.group!, exclude);
+    const onlyKnown = walkGroup && !groupKill && this.tracker.canFreeze && this.onlyKnownMembers(t.group!, exclude);
     await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
