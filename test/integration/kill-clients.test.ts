@@ -2,17 +2,14 @@
 // systemctl 252 `kill` and busctl. Every scenario runs on unitd and on real systemd 252 (the
 // oracle); the recorders (test/fixtures/signals/sigrec.py) show who got which signal, the unit's
 // SubStates show how it reacted, and systemctl's/busctl's exit codes and messages must match.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, oracleUnavailableReason, startOracle, type Oracle } from '../oracle/oracle.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
+import { closeLab, openLab, type Lab } from '../helpers/lab.js';
 import {
   PYTHON,
   SIGREC,
-  killRecorded,
   oracleTarget,
   pidsOf,
   readRecords,
@@ -242,37 +239,24 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
   },
 };
 
-let bus: PrivateBus;
-let unitd: UnitdProcess;
-let oracle: Oracle | null = null;
-let root: string;
+let lab: Lab;
 const mine: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unitd-kill-'));
-  writeUnits(join(root, 'unitd'), UNITS);
-  writeArgRecorder(join(root, 'unitd'));
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
+  lab = await openLab('unitd-kill-', UNITS, { argRecorder: true });
 });
 
-afterAll(async () => {
-  for (const side of ['unitd', 'oracle']) for (const u of Object.keys(UNITS)) for (const ext of ['log', 'ctl']) killRecorded(join(root, side, `${u}.${ext}`));
-  await unitd?.stop();
-  await bus?.stop();
-  await oracle?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeLab(lab));
 
 describe('kill through systemctl 252 and busctl, compared with systemd 252', () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`unitd: ${name}`, { timeout: 30_000 }, async () => {
-      mine[name] = await scenario(unitdTarget(unitd, bus.address, join(root, 'unitd')));
+      mine[name] = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
     });
   }
 
   it('unitd: what the scheduler logged for the client kills (exact signal, counts, no SIGCONT)', () => {
-    const sent = unitd.logs.filter((l) => l.msg === 'signal sent on client request');
+    const sent = lab.unitd.logs.filter((l) => l.msg === 'signal sent on client request');
     const term = sent.find((l) => l.unit === 'kc-term.service')!;
     expect(term).toMatchObject({ signal: 'SIGTERM', whom: 'all', processes: 2 });
     expect(sent.find((l) => l.unit === 'kc-hup.service' && l.whom === 'main')).toMatchObject({ signal: 'SIGHUP', processes: 1 });
@@ -287,10 +271,10 @@ describe('kill through systemctl 252 and busctl, compared with systemd 252', () 
       ctx.skip(`oracle unavailable: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(root, 'oracle');
+    const dir = join(lab.root, 'oracle');
     writeUnits(dir, UNITS);
     writeArgRecorder(dir);
-    oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' });
+    const oracle = (lab.oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' }));
     const t = oracleTarget(oracle, dir);
     const theirs: Record<string, unknown> = {};
     for (const [name, scenario] of Object.entries(SCENARIOS)) theirs[name] = await scenario(t);
@@ -301,7 +285,7 @@ describe('kill through systemctl 252 and busctl, compared with systemd 252', () 
 
 describe('QueueSignalUnit / Unit.QueueSignal (v254 API, not in systemd 252)', () => {
   it('delivers the value with sigqueue to the main process only, realtime signals only', { timeout: 30_000 }, async () => {
-    const t = unitdTarget(unitd, bus.address, join(root, 'unitd'));
+    const t = unitdTarget(lab.unitd, lab.bus.address, lab.unitDir);
     const u = 'kc-hup.service';
     const pids = await started(t, u);
     const since = Date.now() / 1000;

@@ -2,13 +2,10 @@
 // stays pending until Thaw, and the unit stays frozen (the scheduler never thaws a group that was
 // frozen before it came); stop thaws first and then runs the normal pipeline. Runs on unitd and,
 // where its user manager can freeze here, on systemd 252.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+import { closeLab, openLab, type Lab } from '../helpers/lab.js';
 import { PYTHON, SIGREC, killRecorded, oracleTarget, readRecords, signalSets, unitdTarget, waitForStarts, writeUnits, type Target } from '../helpers/signal-lab.js';
 
 const DEST = 'org.freedesktop.systemd1';
@@ -52,27 +49,17 @@ async function scenario(t: Target): Promise<Record<string, unknown>> {
   };
 }
 
-let bus: PrivateBus;
-let unitd: UnitdProcess;
-let root: string;
+let lab: Lab;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unitd-kill-frozen-'));
-  writeUnits(join(root, 'unitd'), UNITS);
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
+  lab = await openLab('unitd-kill-frozen-', UNITS);
 });
 
-afterAll(async () => {
-  for (const side of ['unitd', 'oracle']) killRecorded(join(root, side, 'kf-svc.service.log'));
-  await unitd?.stop();
-  await bus?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeLab(lab));
 
 describe('kill and stop on a frozen unit', () => {
   it('kill leaves the signal pending and the unit frozen; stop thaws and stops', { timeout: 60_000 }, async () => {
-    const mine = await scenario(unitdTarget(unitd, bus.address, join(root, 'unitd')));
+    const mine = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
     expect(mine).toEqual({
       frozen1: 'frozen',
       kill: 0,
@@ -89,7 +76,7 @@ describe('kill and stop on a frozen unit', () => {
       console.warn(`oracle half skipped: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(root, 'oracle');
+    const dir = join(lab.root, 'oracle');
     writeUnits(dir, UNITS);
     const oracle = await startOracle({ unitDirs: [dir] });
     try {

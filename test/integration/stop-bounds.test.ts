@@ -5,13 +5,12 @@
 //  * a bounded fork bomb (≤ 2000 processes, still forking) is gone after stop, its cgroup removed.
 // The figures are printed (console) for the report; the oracle half of the escape case runs the
 // same unit under systemd 252.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { REPO_ROOT, startUnitd, type LogLine, type UnitdProcess } from '../helpers/unitd-process.js';
+import { closeLab, openLab, type Lab } from '../helpers/lab.js';
+import { REPO_ROOT, type LogLine } from '../helpers/unitd-process.js';
 import { PYTHON, SIGREC, isAlive, killRecorded, oracleTarget, readRecords, signalSets, unitdTarget, waitForStarts, waitUntil, writeUnits, type Target } from '../helpers/signal-lab.js';
 
 const FORKBOMB = `${REPO_ROOT}test/fixtures/signals/forkbomb.sh`;
@@ -48,25 +47,15 @@ function procsUnder(dir: string): number[] {
 const time = (l: LogLine): number => Number(l.time);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let bus: PrivateBus;
-let unitd: UnitdProcess;
-let root: string;
+let lab: Lab;
 let t: Target;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unitd-stop-bounds-'));
-  writeUnits(join(root, 'unitd'), UNITS);
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
-  t = unitdTarget(unitd, bus.address, join(root, 'unitd'));
+  lab = await openLab('unitd-stop-bounds-', UNITS);
+  t = unitdTarget(lab.unitd, lab.bus.address, lab.unitDir);
 });
 
-afterAll(async () => {
-  for (const u of Object.keys(UNITS)) killRecorded(join(root, 'unitd', `${u}.log`));
-  await unitd?.stop();
-  await bus?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeLab(lab));
 
 describe('stop bounds', () => {
   it('a TERM-ignoring service is killed within 50 ms after TimeoutStopSec', { timeout: 60_000 }, async () => {
@@ -76,13 +65,13 @@ describe('stop bounds', () => {
       const since = Date.now() / 1000;
       expect((await t.systemctl(['start', u])).code).toBe(0);
       await waitForStarts(join(t.dir, `${u}.log`), ['main'], since);
-      const mark = unitd.logs.length;
+      const mark = lab.unitd.logs.length;
       const t0 = Date.now();
       const stop = await t.systemctl(['stop', u]);
       const wall = Date.now() - t0;
       expect(stop.code, stop.stderr).toBe(0);
       await sleep(50);
-      const logs = unitd.logs.slice(mark).filter((l) => l.unit === u);
+      const logs = lab.unitd.logs.slice(mark).filter((l) => l.unit === u);
       const sigterm = logs.find((l) => l.msg === 'unit state changed' && l.subState === 'stop-sigterm')!;
       const kill = logs.find((l) => l.msg === 'signal sent' && l.signal === 'SIGKILL')!;
       const down = logs.find((l) => l.msg === 'unit state changed' && (l.activeState === 'failed' || l.activeState === 'inactive'))!;
@@ -131,7 +120,7 @@ describe('stop bounds', () => {
       console.warn(`oracle half skipped: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(root, 'oracle');
+    const dir = join(lab.root, 'oracle');
     writeUnits(dir, UNITS);
     const oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' });
     try {
@@ -170,9 +159,9 @@ describe('stop bounds', () => {
     expect(left).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect(await t.prop(u, 'ControlGroup')).toBe('');
-    const trace = unitd.logs.filter((l) => l.unit === u && l.time !== undefined && Number(l.time) >= t0 - 50);
+    const trace = lab.unitd.logs.filter((l) => l.unit === u && l.time !== undefined && Number(l.time) >= t0 - 50);
     console.log(trace.map((l) => `${Number(l.time) - t0} ms ${l.msg} ${l.subState ?? ''}${l.signal ?? ''} ${l.processes ?? ''}`).join('\n'));
-    const sent = unitd.logs.filter((l) => l.unit === u && l.msg === 'signal sent').map((l) => `${l.op}:${l.signal}`);
+    const sent = lab.unitd.logs.filter((l) => l.unit === u && l.msg === 'signal sent').map((l) => `${l.op}:${l.signal}`);
     expect(sent[0]).toBe('terminate:SIGTERM');
     expect(sent).toContain('kill:SIGKILL');
  
@@ -181,7 +170,7 @@ describe('stop bounds', () => {
       return;
     }
     // the same unit under systemd 252, for the figure
-    const odir = join(root, 'oracle-forkbomb');
+    const odir = join(lab.root, 'oracle-forkbomb');
     writeUnits(odir, { [u]: UNITS[u]! });
     const oracle = await startOracle({ unitDirs: [odir] });
     try {

@@ -2,17 +2,14 @@
 // (RestartKillSignal, no SIGHUP), try-restart, reload (ExecReload with $MAINPID),
 // reload-or-restart, stop while a start runs, CancelJob on a running stop, stop of an inactive and
 // of an unknown unit. Every scenario runs on unitd and on real systemd 252 and must agree.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, oracleUnavailableReason, startOracle, type Oracle } from '../oracle/oracle.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
+import { closeLab, openLab, type Lab } from '../helpers/lab.js';
 import {
   PYTHON,
   SIGREC,
-  killRecorded,
   oracleTarget,
   readRecords,
   signalSets,
@@ -220,32 +217,19 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
   },
 };
 
-let bus: PrivateBus;
-let unitd: UnitdProcess;
-let oracle: Oracle | null = null;
-let root: string;
+let lab: Lab;
 const mine: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unitd-stop-pipe-'));
-  writeUnits(join(root, 'unitd'), UNITS);
-  writeArgRecorder(join(root, 'unitd'));
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'unitd'), '--log-level', 'debug']);
+  lab = await openLab('unitd-stop-pipe-', UNITS, { argRecorder: true });
 });
 
-afterAll(async () => {
-  for (const side of ['unitd', 'oracle']) for (const u of Object.keys(UNITS)) killRecorded(join(root, side, `${u}.log`));
-  await unitd?.stop();
-  await bus?.stop();
-  await oracle?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => closeLab(lab));
 
 describe('stop pipeline, restart, reload, job conflicts — compared with systemd 252', () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`unitd: ${name}`, { timeout: 30_000 }, async () => {
-      mine[name] = await scenario(unitdTarget(unitd, bus.address, join(root, 'unitd')));
+      mine[name] = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
     });
   }
 
@@ -256,9 +240,9 @@ describe('stop pipeline, restart, reload, job conflicts — compared with system
     // the restart round: RestartKillSignal + SIGCONT, no SIGHUP; the child that survives it gets
     // KillSignal + SIGCONT + SIGHUP in the final round
     expect(r.byOld).toEqual(['main.child1:CONT', 'main.child1:CONT', 'main.child1:HUP', 'main.child1:INT', 'main.child1:TERM', 'main:CONT', 'main:INT']);
-    const restartLog = unitd.logs.find((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service');
+    const restartLog = lab.unitd.logs.find((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service');
     expect(restartLog).toMatchObject({ signal: 'SIGINT', op: 'restart', sighup: false });
-    const finalRound = unitd.logs.filter((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service')[1];
+    const finalRound = lab.unitd.logs.filter((l) => l.msg === 'signal sent' && l.unit === 'sp-restart.service')[1];
     expect(finalRound).toMatchObject({ signal: 'SIGTERM', op: 'terminate', sighup: true });
   });
 
@@ -267,10 +251,10 @@ describe('stop pipeline, restart, reload, job conflicts — compared with system
       ctx.skip(`oracle unavailable: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(root, 'oracle');
+    const dir = join(lab.root, 'oracle');
     writeUnits(dir, UNITS);
     writeArgRecorder(dir);
-    oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' });
+    const oracle = (lab.oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' }));
     const t = oracleTarget(oracle, dir);
     const theirs: Record<string, unknown> = {};
     for (const [name, scenario] of Object.entries(SCENARIOS)) theirs[name] = await scenario(t);
