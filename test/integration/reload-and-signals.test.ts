@@ -96,6 +96,20 @@ describe('daemon-reload', () => {
     expect(await get('org.freedesktop.systemd1.Service', 'MainPID')).toBe(mainBefore);
   });
 
+  it('a referenced not-found unit whose file appears is loaded at the reload, the same object answering with the new settings', async () => {
+    const [path] = await client.call(M, MI, 'LoadUnit', 's', ['reload-late.service']);
+    const late = path as string;
+    // referenced, so the same unit lives on through the reload instead of being collected
+    await client.call(late, 'org.freedesktop.systemd1.Unit', 'Ref');
+    const state = async (iface: string, prop: string): Promise<unknown> => ((await client.call(late, PROPS, 'Get', 'ss', [iface, prop]))[0] as { value: unknown }).value;
+    expect(await state('org.freedesktop.systemd1.Unit', 'LoadState')).toBe('not-found');
+    writeFileSync(join(dir, 'reload-late.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    await client.call(M, MI, 'Reload');
+    expect(await state('org.freedesktop.systemd1.Unit', 'LoadState')).toBe('loaded');
+    expect(await state('org.freedesktop.systemd1.Service', 'Type')).toBe('oneshot');
+    await client.call(late, 'org.freedesktop.systemd1.Unit', 'Unref');
+  });
+
   it('stops the unit cleanly afterwards', async () => {
     const [job] = await client.call(M, MI, 'StopUnit', 'ss', ['reload-demo.service', 'replace']);
     const removed = await eventually(() => client.signals.find((s) => s.member === 'JobRemoved' && s.body[1] === job), 20_000, 'JobRemoved');
