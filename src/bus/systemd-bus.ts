@@ -63,7 +63,6 @@ export class SystemdBus {
   readonly server: ObjectServer;
   private readonly manager: Manager;
   private readonly subscribers = new Set<string>();
-  private readonly unitObjects = new WeakMap<Unit, { config: Unit['config']; object: BusObject }>();
   private readonly changes: PropertyChangeTracker;
   private readonly managerObject: BusObject;
   private readonly ops: UnitOperations;
@@ -206,20 +205,7 @@ export class SystemdBus {
     return this.manager.unitOfPid(await ctx.callerPid());
   }
 
-  /**
-   * The unit's bus object, built once per configuration (its getters read the unit when asked;
-   * which interfaces it has depends on the configuration, which a daemon-reload replaces).
-   * PropertiesChanged asks for it after every change of the unit.
-   */
   unitObject(unit: Unit): BusObject {
-    const cached = this.unitObjects.get(unit);
-    if (cached && cached.config === unit.config) return cached.object;
-    const object = this.buildUnitObject(unit);
-    this.unitObjects.set(unit, { config: unit.config, object });
-    return object;
-  }
-
-  private buildUnitObject(unit: Unit): BusObject {
     const unitImpl = unitInterface(this.spec(UNIT_INTERFACE), unit, {
       reverseDependencies: (u, property) => this.reverseDependencies(u, property),
       unitFilePreset: (u) => (u.config.unitFileState === 'static' || u.config.unitFileState === '' ? '' : 'enabled'),
