@@ -74,46 +74,50 @@ class Writer {
     this.buf[this.len++] = v;
   }
 
+  /**
+   * Room for a fixed-size value, aligned to its own size as D-Bus wants; returns its offset.
+   * (Read this.buf only after the call: making room may replace it.)
+   */
+  private slot(size: number): number {
+    this.pad(size);
+    this.ensure(size);
+    this.len += size;
+    return this.len - size;
+  }
+
   u16(v: number): void {
-    this.pad(2);
-    this.ensure(2);
-    this.len = this.buf.writeUInt16LE(v, this.len);
+    const at = this.slot(2);
+    this.buf.writeUInt16LE(v, at);
   }
 
   i16(v: number): void {
-    this.pad(2);
-    this.ensure(2);
-    this.len = this.buf.writeInt16LE(v, this.len);
+    const at = this.slot(2);
+    this.buf.writeInt16LE(v, at);
   }
 
   u32(v: number): void {
-    this.pad(4);
-    this.ensure(4);
-    this.len = this.buf.writeUInt32LE(v, this.len);
+    const at = this.slot(4);
+    this.buf.writeUInt32LE(v, at);
   }
 
   i32(v: number): void {
-    this.pad(4);
-    this.ensure(4);
-    this.len = this.buf.writeInt32LE(v, this.len);
+    const at = this.slot(4);
+    this.buf.writeInt32LE(v, at);
   }
 
   u64(v: bigint): void {
-    this.pad(8);
-    this.ensure(8);
-    this.len = this.buf.writeBigUInt64LE(v, this.len);
+    const at = this.slot(8);
+    this.buf.writeBigUInt64LE(v, at);
   }
 
   i64(v: bigint): void {
-    this.pad(8);
-    this.ensure(8);
-    this.len = this.buf.writeBigInt64LE(v, this.len);
+    const at = this.slot(8);
+    this.buf.writeBigInt64LE(v, at);
   }
 
   f64(v: number): void {
-    this.pad(8);
-    this.ensure(8);
-    this.len = this.buf.writeDoubleLE(v, this.len);
+    const at = this.slot(8);
+    this.buf.writeDoubleLE(v, at);
   }
 
   /** s and o: u32 byte length, UTF-8 bytes, NUL */
