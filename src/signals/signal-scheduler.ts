@@ -38,6 +38,13 @@ export interface KillTargets {
   group: ProcessGroup | null;
 }
 
+/** the PIDs of the main and control processes (signalled by identity, never again in a group walk) */
+function knownPids(t: KillTargets): Set<number> {
+  const pids = new Set<number>();
+  for (const p of [t.main, t.control]) if (p) pids.add(p.pid);
+  return pids;
+}
+
 export function signalFor(op: KillOperation, kill: KillContext): number {
   switch (op) {
     case 'terminate':
@@ -199,7 +206,7 @@ export class SignalScheduler {
       count = members;
       if (members > 0) wait = true;
     } else {
-      const known = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+      const known = knownPids(t);
       const freeze = wholeGroup && t.group !== null && this.tracker.canFreeze && !this.onlyKnownMembers(t.group, known);
       await this.frozen(freeze ? t.group : null, (stable) => {
         for (const p of [t.control, t.main]) {
@@ -255,7 +262,7 @@ export class SignalScheduler {
     };
 
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
-    const exclude = new Set([t.main?.pid, t.control?.pid].filter((x): x is number => x !== undefined));
+    const exclude = knownPids(t);
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
     const onlyKnown = walkGroup && !groupKill && this.tracker.canFreeze && this.onlyKnownMembers(t.group!, exclude);
     await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
