@@ -653,22 +653,33 @@ export class ServiceRuntime {
       case 'running':
         this.enterRunning(f);
         return;
+      default:
+        if (!this.exitWhileStopping(f, this.controlGood)) this.unit.changed();
+    }
+  }
+
+  /**
+   * The main or the control process ended in a stop state (service_sigchld_event treats both
+   * alike): the next step is taken once the other one is gone too. False outside those states.
+   */
+  private exitWhileStopping(f: ServiceResult, otherRunning: boolean): boolean {
+    switch (this.state) {
       case 'stop-sigterm':
       case 'stop-watchdog':
       case 'stop-sigkill':
-        if (!this.controlGood) this.enterStopPost(f);
+        if (!otherRunning) this.enterStopPost(f);
         else this.setResult(f);
-        return;
+        return true;
       case 'stop-post':
-        if (!this.controlGood) void this.enterSignal('final-sigterm', f);
-        return;
+        if (!otherRunning) void this.enterSignal('final-sigterm', f);
+        return true;
       case 'final-sigterm':
       case 'final-watchdog':
       case 'final-sigkill':
-        if (!this.controlGood) this.enterDead(f, true);
-        return;
+        if (!otherRunning) this.enterDead(f, true);
+        return true;
       default:
-        this.unit.changed();
+        return false;
     }
   }
 
@@ -726,22 +737,8 @@ export class ServiceRuntime {
       case 'stop':
         void this.enterSignal('stop-sigterm', f);
         return;
-      case 'stop-sigterm':
-      case 'stop-watchdog':
-      case 'stop-sigkill':
-        if (!this.mainGood) this.enterStopPost(f);
-        else this.setResult(f);
-        return;
-      case 'stop-post':
-        if (!this.mainGood) void this.enterSignal('final-sigterm', f);
-        return;
-      case 'final-sigterm':
-      case 'final-watchdog':
-      case 'final-sigkill':
-        if (!this.mainGood) this.enterDead(f, true);
-        return;
       default:
-        this.unit.changed();
+        if (!this.exitWhileStopping(f, this.mainGood)) this.unit.changed();
     }
   }
 
