@@ -5,19 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
-import { closeLab, openLab, type Lab } from '../helpers/lab.js';
+import { oracleAvailable, oracleUnavailableReason } from '../oracle/oracle.js';
+import { closeLab, openLab, scenariosOnOracle, type Lab } from '../helpers/lab.js';
 import {
   PYTHON,
   SIGREC,
-  oracleTarget,
   pidsOf,
   readRecords,
   signalSets,
-  unitdTarget,
   waitForStarts,
-  writeArgRecorder,
-  writeUnits,
   type Target,
 } from '../helpers/signal-lab.js';
 
@@ -76,6 +72,16 @@ async function started(t: Target, unit: string): Promise<Record<string, number>>
   const r = await t.systemctl(['start', unit]);
   expect(r.code, `${t.kind} start ${unit}: ${r.stderr}`).toBe(0);
   return waitForStarts(join(t.dir, `${unit}.log`), ['main', 'main.child1'], since);
+}
+
+/** the recorded processes once a main process other than `previous` has started (15 s at most) */
+async function nextMain(t: Target, unit: string, previous: number): Promise<Record<string, number>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const pids = pidsOf(readRecords(join(t.dir, `${unit}.log`)));
+    if (pids.main !== previous || Date.now() >= deadline) return pids;
+    await sleep(50);
+  }
 }
 
 function stopLines(t: Target, unit: string): string[] {
@@ -158,13 +164,7 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
     const first = await started(t, u);
     const mark = t.mark();
     const r = await t.systemctl(['kill', u]);
-    let second: Record<string, number> = {};
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      second = pidsOf(readRecords(join(t.dir, `${u}.log`)));
-      if (second.main !== first.main) break;
-      await sleep(50);
-    }
+    const second = await nextMain(t, u, first.main!);
     const final = await settle(t, u, (s) => s.startsWith('active/running'));
     const restarted = second.main !== first.main;
     const nRestarts = await t.prop(u, 'NRestarts');
@@ -175,13 +175,7 @@ const SCENARIOS: Record<string, (t: Target) => Promise<unknown>> = {
     const u = 'kc-onfail.service';
     const first = await started(t, u);
     await t.systemctl(['kill', '-s', 'KILL', '--kill-whom=main', u]);
-    let second: Record<string, number> = {};
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      second = pidsOf(readRecords(join(t.dir, `${u}.log`)));
-      if (second.main !== first.main) break;
-      await sleep(50);
-    }
+    const second = await nextMain(t, u, first.main!);
     const afterKill = await settle(t, u, (s) => s.startsWith('active/running'));
     await t.systemctl(['kill', '--kill-whom=main', u]);
     const afterTerm = await settle(t, u, (s) => s.startsWith('inactive') || s.startsWith('failed'));
@@ -251,7 +245,7 @@ afterAll(() => closeLab(lab));
 describe('kill through systemctl 252 and busctl, compared with systemd 252', () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`unitd: ${name}`, { timeout: 30_000 }, async () => {
-      mine[name] = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
+      mine[name] = await scenario(lab.target);
     });
   }
 
@@ -271,13 +265,7 @@ describe('kill through systemctl 252 and busctl, compared with systemd 252', () 
       ctx.skip(`oracle unavailable: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(lab.root, 'oracle');
-    writeUnits(dir, UNITS);
-    writeArgRecorder(dir);
-    const oracle = (lab.oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' }));
-    const t = oracleTarget(oracle, dir);
-    const theirs: Record<string, unknown> = {};
-    for (const [name, scenario] of Object.entries(SCENARIOS)) theirs[name] = await scenario(t);
+    const theirs = await scenariosOnOracle(lab, UNITS, SCENARIOS, { argRecorder: true });
     console.log(JSON.stringify(theirs, null, 1));
     for (const name of Object.keys(SCENARIOS)) expect.soft(mine[name], name).toEqual(theirs[name]);
   });
@@ -285,7 +273,7 @@ describe('kill through systemctl 252 and busctl, compared with systemd 252', () 
 
 describe('QueueSignalUnit / Unit.QueueSignal (v254 API, not in systemd 252)', () => {
   it('delivers the value with sigqueue to the main process only, realtime signals only', { timeout: 30_000 }, async () => {
-    const t = unitdTarget(lab.unitd, lab.bus.address, lab.unitDir);
+    const t = lab.target;
     const u = 'kc-hup.service';
     const pids = await started(t, u);
     const since = Date.now() / 1000;

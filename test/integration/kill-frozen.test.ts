@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
 import { closeLab, openLab, type Lab } from '../helpers/lab.js';
-import { PYTHON, SIGREC, killRecorded, oracleTarget, readRecords, signalSets, unitdTarget, waitForStarts, writeUnits, type Target } from '../helpers/signal-lab.js';
+import { PYTHON, SIGREC, killRecorded, oracleTarget, readRecords, signalSets, waitForStarts, writeUnits, type Target } from '../helpers/signal-lab.js';
 
 const DEST = 'org.freedesktop.systemd1';
 const UNIT_PATH = '/org/freedesktop/systemd1/unit/kf_2dsvc_2eservice';
@@ -59,7 +59,7 @@ afterAll(() => closeLab(lab));
 
 describe('kill and stop on a frozen unit', () => {
   it('kill leaves the signal pending and the unit frozen; stop thaws and stops', { timeout: 60_000 }, async () => {
-    const mine = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
+    const mine = await scenario(lab.target);
     expect(mine).toEqual({
       frozen1: 'frozen',
       kill: 0,

@@ -9,12 +9,15 @@ import {
   DEST,
   MANAGER,
   Recorder,
+  expectSame,
+  onBothSides,
   removeDir,
   startOracleSide,
   startUnitdSide,
   unitDir,
   userless,
   waitUntil,
+  type Both,
   type Side,
   type UnitdSide,
 } from './start-support.js';
@@ -53,15 +56,7 @@ function sides(): Side[] {
   return o ? [u, o] : [u];
 }
 
-/** Runs the same scenario on unitd and (when available) the oracle, in parallel. */
-async function onBoth<T>(fn: (s: Side) => Promise<T>): Promise<{ unitd: T; systemd: T | null }> {
-  const [a, b] = await Promise.all([fn(u), o ? fn(o) : Promise.resolve(null)]);
-  return { unitd: a, systemd: b };
-}
-
-function expectSame<T>(r: { unitd: T; systemd: T | null }): void {
-  if (r.systemd !== null) expect(r.unitd).toEqual(r.systemd);
-}
+const onBoth = <T>(fn: (s: Side) => Promise<T>): Promise<Both<T>> => onBothSides(u, o, fn);
 
 describe('a job on the wire: reply, JobNew, JobRemoved', () => {
   it('StartUnit: JobNew and JobRemoved(done) for the returned path; unitd replies before JobNew', async () => {

@@ -11,7 +11,9 @@ import {
   DEST,
   Recorder,
   alive,
+  expectSame,
   killPid,
+  onBothSides,
   procEnviron,
   procStatus,
   removeDir,
@@ -21,6 +23,7 @@ import {
   unitDir,
   userless,
   waitUntil,
+  type Both,
   type Side,
   type UnitdSide,
 } from './start-support.js';
@@ -96,22 +99,7 @@ afterAll(async () => {
   removeDir(work);
 });
 
-type Both<T> = { unitd: T; systemd: T | null };
-
-/** The same scenario on unitd and the oracle; one after the other when it touches shared files. */
-async function onBoth<T>(fn: (s: Side) => Promise<T>, sequential = false): Promise<Both<T>> {
-  if (sequential) {
-    const a = await fn(u);
-    const b = o ? await fn(o) : null;
-    return { unitd: a, systemd: b };
-  }
-  const [a, b] = await Promise.all([fn(u), o ? fn(o) : Promise.resolve(null)]);
-  return { unitd: a, systemd: b };
-}
-
-function expectSame<T>(r: Both<T>): void {
-  if (r.systemd !== null) expect(r.unitd).toEqual(r.systemd);
-}
+const onBoth = <T>(fn: (s: Side) => Promise<T>, sequential = false): Promise<Both<T>> => onBothSides(u, o, fn, sequential);
 
 const num = (s: string | undefined): number => Number(s ?? 'NaN');
 

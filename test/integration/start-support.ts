@@ -1,11 +1,13 @@
 // Shared pieces of the start-*.test.ts files (issue 3): a unit directory used by both unitd and
-// the oracle (real systemd 252 --user), the real clients against each, a dbus-next client that
+// the oracle (real systemd 252 --user), the real clients against each, running a scenario on both
+// and comparing, a dbus-next client that
 // records every message it receives in order (signals and method replies), and /proc + cgroup
 // scans for zombies and leftover cgroups.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
+import { expect } from 'vitest';
 import { busctl, systemctl, type Result } from '../helpers/clients.js';
 import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
 import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
@@ -66,6 +68,24 @@ export interface Side {
 export interface UnitdSide extends Side {
   unitd: UnitdProcess;
   bus: PrivateBus;
+}
+
+/** one scenario's results: unitd's, and the oracle's (null when it cannot run here) */
+export type Both<T> = { unitd: T; systemd: T | null };
+
+/** Runs the same scenario on unitd and the oracle: in parallel, or one after the other when it touches shared files. */
+export async function onBothSides<T>(u: Side, o: Side | null, fn: (s: Side) => Promise<T>, sequential = false): Promise<Both<T>> {
+  if (sequential) {
+    const a = await fn(u);
+    return { unitd: a, systemd: o ? await fn(o) : null };
+  }
+  const [a, b] = await Promise.all([fn(u), o ? fn(o) : Promise.resolve(null)]);
+  return { unitd: a, systemd: b };
+}
+
+/** unitd's result equals systemd's, where the oracle ran */
+export function expectSame<T>(r: Both<T>): void {
+  if (r.systemd !== null) expect(r.unitd).toEqual(r.systemd);
 }
 
 export async function startUnitdSide(dir: string, extraArgs: string[] = []): Promise<UnitdSide> {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
 import { closeLab, openLab, type Lab } from '../helpers/lab.js';
 import { REPO_ROOT, type LogLine } from '../helpers/unitd-process.js';
-import { PYTHON, SIGREC, isAlive, killRecorded, oracleTarget, readRecords, signalSets, unitdTarget, waitForStarts, waitUntil, writeUnits, type Target } from '../helpers/signal-lab.js';
+import { PYTHON, SIGREC, isAlive, killRecorded, oracleTarget, readRecords, signalSets, waitForStarts, waitUntil, writeUnits, type Target } from '../helpers/signal-lab.js';
 
 const FORKBOMB = `${REPO_ROOT}test/fixtures/signals/forkbomb.sh`;
 
@@ -47,12 +47,24 @@ function procsUnder(dir: string): number[] {
 const time = (l: LogLine): number => Number(l.time);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** lets the fork bomb in `dir` grow to its bound (1023 shells + up to 512 sleeps); returns the peak seen (30 s at most) */
+async function grown(dir: string): Promise<number> {
+  let peak = 0;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const n = procsUnder(dir).length;
+    peak = Math.max(peak, n);
+    if (n >= 1300 || Date.now() > deadline) return peak;
+    await sleep(100);
+  }
+}
+
 let lab: Lab;
 let t: Target;
 
 beforeAll(async () => {
   lab = await openLab('unitd-stop-bounds-', UNITS);
-  t = unitdTarget(lab.unitd, lab.bus.address, lab.unitDir);
+  t = lab.target;
 });
 
 afterAll(() => closeLab(lab));
@@ -139,15 +151,7 @@ describe('stop bounds', () => {
     const cg = await t.prop(u, 'ControlGroup');
     expect(cg).not.toBe('');
     const dir = join(cgroup2Mount(), cg);
-    // let it grow to its bound (1023 shells + up to 512 sleeps)
-    let peak = 0;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const n = procsUnder(dir).length;
-      peak = Math.max(peak, n);
-      if (n >= 1300 || Date.now() > deadline) break;
-      await sleep(100);
-    }
+    const peak = await grown(dir);
     expect(peak).toBeGreaterThanOrEqual(1300);
     expect(peak).toBeLessThanOrEqual(2000);
     const t0 = Date.now();
@@ -177,14 +181,7 @@ describe('stop bounds', () => {
       const o = oracleTarget(oracle, odir);
       expect((await o.systemctl(['start', u])).code).toBe(0);
       const ocg = join(cgroup2Mount(), await o.prop(u, 'ControlGroup'));
-      let opeak = 0;
-      const odeadline = Date.now() + 30_000;
-      for (;;) {
-        const n = procsUnder(ocg).length;
-        opeak = Math.max(opeak, n);
-        if (n >= 1300 || Date.now() > odeadline) break;
-        await sleep(100);
-      }
+      const opeak = await grown(ocg);
       const o0 = Date.now();
       const ostop = await o.systemctl(['stop', u]);
       const otook = Date.now() - o0;

@@ -5,18 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, oracleUnavailableReason, startOracle } from '../oracle/oracle.js';
-import { closeLab, openLab, type Lab } from '../helpers/lab.js';
+import { oracleAvailable, oracleUnavailableReason } from '../oracle/oracle.js';
+import { closeLab, openLab, scenariosOnOracle, type Lab } from '../helpers/lab.js';
 import {
   PYTHON,
   SIGREC,
-  oracleTarget,
   readRecords,
   signalSets,
-  unitdTarget,
   waitForStarts,
-  writeArgRecorder,
-  writeUnits,
   type Target,
 } from '../helpers/signal-lab.js';
 
@@ -229,7 +225,7 @@ afterAll(() => closeLab(lab));
 describe('stop pipeline, restart, reload, job conflicts — compared with systemd 252', () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`unitd: ${name}`, { timeout: 30_000 }, async () => {
-      mine[name] = await scenario(unitdTarget(lab.unitd, lab.bus.address, lab.unitDir));
+      mine[name] = await scenario(lab.target);
     });
   }
 
@@ -251,13 +247,7 @@ describe('stop pipeline, restart, reload, job conflicts — compared with system
       ctx.skip(`oracle unavailable: ${oracleUnavailableReason()}`);
       return;
     }
-    const dir = join(lab.root, 'oracle');
-    writeUnits(dir, UNITS);
-    writeArgRecorder(dir);
-    const oracle = (lab.oracle = await startOracle({ unitDirs: [dir], logLevel: 'debug' }));
-    const t = oracleTarget(oracle, dir);
-    const theirs: Record<string, unknown> = {};
-    for (const [name, scenario] of Object.entries(SCENARIOS)) theirs[name] = await scenario(t);
+    const theirs = await scenariosOnOracle(lab, UNITS, SCENARIOS, { argRecorder: true });
     console.log(JSON.stringify({ unitd: mine, systemd: theirs }, null, 1));
     for (const name of Object.keys(SCENARIOS)) expect.soft(mine[name], name).toEqual(theirs[name]);
   });

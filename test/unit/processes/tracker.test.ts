@@ -438,7 +438,7 @@ describe.runIf(HAVE_CGROUP2)('cgroup2 subtree lifecycle', () => {
   it('pids() sees child cgroups, and a group removed and made again is read afresh', async () => {
     const t = new CgroupTracker();
     const g = t.group('reread.service');
-    const dir = (t as CgroupTracker).dirOf(g);
+    const dir = t.dirOf(g);
     const a = t.spawn(g, sh('exec sleep 100'));
     await waitFor(() => t.pids(g).length === 1);
     // a process moved into a child cgroup (as a delegated service would) is still the unit's
