@@ -167,32 +167,52 @@ export function readCgroupEvents(dir: string): { populated: boolean; frozen: boo
   return { populated: /^populated 1$/m.test(text), frozen: /^frozen 1$/m.test(text) };
 }
 
-const procsBuffer = Buffer.allocUnsafe(64 * 1024);
-/** open ProcsFiles, least recently read first; beyond OPEN_MAX the oldest is closed (and reopens when read) */
-const openProcsFiles = new Set<ProcsFile>();
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+/** open CgroupFiles, least recently read first; beyond OPEN_MAX the oldest is closed (and reopens when read) */
+const openCgroupFiles = new Set<CgroupFiles>();
 const OPEN_MAX = 256;
 
 /**
- * One cgroup's cgroup.procs through a descriptor kept open: a read at offset 0 restarts the
- * kernel's listing, so each read is one syscall instead of open, fstat, read and close (the
- * difference shows on every KillUnit with whom=all).
+ * One cgroup's cgroup.procs and cgroup.stat through descriptors kept open: a read at offset 0
+ * restarts the kernel's listing, so each read is one syscall instead of open, fstat, read and
+ * close (the difference shows on every KillUnit with whom=all).
  */
-export class ProcsFile {
-  private fd: number | null = null;
+export class CgroupFiles {
+  private procsFd: number | null = null;
+  private statFd: number | null = null;
 
   constructor(private readonly dir: string) {}
 
-  /** the file's text, null when the cgroup does not exist */
-  read(): string | null {
+  /** cgroup.procs, null when the cgroup does not exist */
+  readProcs(): string | null {
+    const text = this.read('procs');
+    // a group too large for the buffer is read whole
+    if (text !== null && text.length === readBuffer.length) return readTextFile(path.join(this.dir, 'cgroup.procs'));
+    return text;
+  }
+
+  /**
+   * Whether the cgroup has child cgroups (cgroup.stat's nr_descendants; true when it cannot be
+   * read, so that the caller lists the directory and finds out).
+   */
+  hasDescendants(): boolean {
+    const text = this.read('stat');
+    if (text === null) return true;
+    const at = text.indexOf('nr_descendants ');
+    return at < 0 || text.charCodeAt(at + 15) !== 48 /* '0' */ || text.charCodeAt(at + 16) !== 10 /* '\n' */;
+  }
+
+  private read(which: 'procs' | 'stat'): string | null {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        this.fd ??= fs.openSync(path.join(this.dir, 'cgroup.procs'), 'r');
-        openProcsFiles.delete(this);
-        openProcsFiles.add(this);
-        if (openProcsFiles.size > OPEN_MAX) openProcsFiles.values().next().value!.close();
-        const n = fs.readSync(this.fd, procsBuffer, 0, procsBuffer.length, 0);
-        if (n < procsBuffer.length) return procsBuffer.toString('latin1', 0, n);
-        return fs.readFileSync(path.join(this.dir, 'cgroup.procs'), 'utf8'); // a very large group
+        openCgroupFiles.delete(this);
+        openCgroupFiles.add(this);
+        if (openCgroupFiles.size > OPEN_MAX) openCgroupFiles.values().next().value!.close();
+        let fd: number;
+        if (which === 'procs') fd = this.procsFd ??= fs.openSync(path.join(this.dir, 'cgroup.procs'), 'r');
+        else fd = this.statFd ??= fs.openSync(path.join(this.dir, 'cgroup.stat'), 'r');
+        const n = fs.readSync(fd, readBuffer, 0, readBuffer.length, 0);
+        return readBuffer.toString('latin1', 0, n);
       } catch {
         // removed (and maybe created again since): the old descriptor reads ENODEV; open anew once
         this.close();
@@ -202,41 +222,64 @@ export class ProcsFile {
   }
 
   close(): void {
-    openProcsFiles.delete(this);
-    if (this.fd === null) return;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
+    openCgroupFiles.delete(this);
+    for (const fd of [this.procsFd, this.statFd]) {
+      if (fd === null) continue;
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already closed */
+      }
     }
-    this.fd = null;
+    this.procsFd = null;
+    this.statFd = null;
   }
 }
 
-/** the PIDs of a cgroup and all its descendants (cgroup.procs, depth-first); `own`: its open cgroup.procs */
-export function readProcsRecursive(dir: string, out: number[] = [], own?: ProcsFile): number[] {
-  let text: string | null;
-  if (own) {
-    text = own.read();
-  } else {
-    try {
-      text = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
-    } catch {
-      text = null;
-    }
+function readTextFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
-  if (text === null) return out;
+}
+
+function pushPids(text: string, out: number[]): number[] {
   for (const line of text.split('\n')) if (line) out.push(Number(line));
-  // a kernfs directory's link count is 2 + its child directories: one stat tells whether there
-  // are child cgroups, instead of listing the ~20 interface files of every group on every walk
-  const links = fs.statSync(dir, { throwIfNoEntry: false })?.nlink ?? 2;
-  if (links <= 2) return out;
+  return out;
+}
+
+/** the PIDs in one cgroup (not its descendants), through its kept files */
+export function readProcsOf(files: CgroupFiles, out: number[] = []): number[] {
+  const text = files.readProcs();
+  return text === null ? out : pushPids(text, out);
+}
+
+/**
+ * The PIDs of a cgroup and all its descendants (cgroup.procs, depth-first). `own`: the cgroup's
+ * kept files. `subgroups`: collects the descendant directories read; null: read only this cgroup.
+ */
+export function readProcsRecursive(dir: string, out: number[] = [], own?: CgroupFiles, subgroups: string[] | null = []): number[] {
+  const text = own ? own.readProcs() : readTextFile(path.join(dir, 'cgroup.procs'));
+  if (text === null) return out;
+  pushPids(text, out);
+  if (subgroups === null) return out;
+  // one small read tells whether there are child cgroups, instead of listing the ~20 interface
+  // files of every group on every walk (a kernfs directory's link count, 2 + its child
+  // directories, tells the same where no descriptor is kept)
+  const children = own ? own.hasDescendants() : (fs.statSync(dir, { throwIfNoEntry: false })?.nlink ?? 2) > 2;
+  if (!children) return out;
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch {
     return out;
   }
-  for (const e of entries) if (e.isDirectory()) readProcsRecursive(path.join(dir, e.name), out);
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const sub = path.join(dir, e.name);
+    subgroups.push(sub);
+    readProcsRecursive(sub, out, undefined, subgroups);
+  }
   return out;
 }

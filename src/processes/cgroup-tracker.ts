@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
+  MemberListing,
   ProcessGroup,
   ProcessTracker,
   SpawnRequest,
@@ -15,7 +16,8 @@ import {
   escapeCgroupName,
   locateWritableCgroup2,
   readCgroupEvents,
-  ProcsFile,
+  CgroupFiles,
+  readProcsOf,
   readProcsRecursive,
   unescapeCgroupName,
   type Cgroup2Location,
@@ -26,7 +28,7 @@ import { reaper } from './reaper.js';
 
 interface Group extends ProcessGroup {
   readonly dir: string;
-  readonly procs: ProcsFile;
+  readonly files: CgroupFiles;
 }
 
 interface EventsWatch {
@@ -122,7 +124,7 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     if (!g) {
       const name = escapeCgroupName(unitId);
       const dir = path.join(this.rootDir, name);
-      g = { unitId, path: path.posix.join(this.rootPath, name), dir, procs: new ProcsFile(dir) };
+      g = { unitId, path: path.posix.join(this.rootPath, name), dir, files: new CgroupFiles(dir) };
       this.groups.set(unitId, g);
       this.unitByName.set(name, unitId);
     }
@@ -160,7 +162,21 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
 
   pids(group: ProcessGroup): number[] {
     const g = this.resolve(group);
-    return [...new Set(readProcsRecursive(g.dir, [], g.procs))];
+    return [...new Set(readProcsRecursive(g.dir, [], g.files))];
+  }
+
+  members(group: ProcessGroup): MemberListing {
+    const g = this.resolve(group);
+    const subgroups: string[] = [];
+    const pids = readProcsRecursive(g.dir, [], g.files, subgroups);
+    return {
+      pids,
+      again: () => {
+        const out = readProcsOf(g.files);
+        for (const dir of subgroups) readProcsRecursive(dir, out, undefined, null);
+        return out;
+      },
+    };
   }
 
   isEmpty(group: ProcessGroup): boolean {
@@ -272,7 +288,7 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     if (!fs.existsSync(g.dir)) return true;
     if (!this.isEmpty(group)) return false;
     this.dropWatch(g.dir);
-    g.procs.close();
+    g.files.close();
     return removeTree(g.dir);
   }
 
@@ -336,7 +352,7 @@ export class CgroupTracker extends IdentityOperations implements ProcessTracker 
     this.offTick?.();
     this.offTick = null;
     for (const g of this.groups.values()) {
-      g.procs.close();
+      g.files.close();
       const ev = readCgroupEvents(g.dir);
       if (ev && !ev.populated) removeTree(g.dir);
     }

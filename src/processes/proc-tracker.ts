@@ -19,6 +19,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type {
+  MemberListing,
   ProcessGroup,
   ProcessTracker,
   SpawnRequest,
@@ -155,6 +156,10 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
 
   pids(group: ProcessGroup): number[] {
     return this.pidsOf(group.unitId);
+  }
+
+  members(group: ProcessGroup): MemberListing {
+    return { pids: this.pidsOf(group.unitId), again: () => this.pidsOf(group.unitId) };
   }
 
   isEmpty(group: ProcessGroup): boolean {

@@ -37,6 +37,17 @@ export interface SpawnedProcess {
   exited: Promise<ExitInfo>;
 }
 
+/**
+ * A group's processes as read for a signal walk: `pids` now, and `again()` for the processes
+ * forked since. A fork is born in its parent's cgroup, so `again()` re-reads only the cgroups this
+ * listing found, without looking for new child cgroups (only a privileged process can make and
+ * populate one, and such a process can leave the unit's cgroup altogether anyway).
+ */
+export interface MemberListing {
+  readonly pids: number[];
+  again(): number[];
+}
+
 /** The processes of one unit: a cgroup, or its /proc emulation. */
 export interface ProcessGroup {
   readonly unitId: string;
@@ -54,6 +65,8 @@ export interface ProcessTracker {
   spawn(group: ProcessGroup, req: SpawnRequest): SpawnedProcess;
   /** every process of the group right now (recursively), kernel threads excluded */
   pids(group: ProcessGroup): number[];
+  /** the group's processes read for a signal walk (see MemberListing) */
+  members(group: ProcessGroup): MemberListing;
   isEmpty(group: ProcessGroup): boolean;
   /** resolves when the group has no process left (event-driven: cgroup.events, not polling) */
   whenEmpty(group: ProcessGroup): Promise<void>;

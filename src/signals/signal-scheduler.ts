@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { KillContext } from '../units/types.js';
 import { signalName } from '../units/values.js';
-import type { ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
+import type { MemberListing, ProcessGroup, ProcessIdentity, ProcessTracker } from '../processes/types.js';
 import { SIGCONT, SIGHUP, SIGKILL } from './signal-numbers.js';
 import { KillRequestError, NO_SUCH_PROCESS, type KillRequest } from './kill-request.js';
 import { readFileSync } from 'node:fs';
@@ -115,15 +115,25 @@ export class SignalScheduler {
   /**
    * Signals every process of the group not in `exclude`, re-reading the member list until a pass
    * finds nobody new (the freezer makes one pass enough; without it, forks during the walk are
-   * caught by the next pass). Returns the PIDs signalled.
+   * caught by the next pass). `listed`: the group was read before the known processes were
+   * signalled, so the walk starts with a re-read for forks. Returns the PIDs signalled.
    */
-  private signalMembers(group: ProcessGroup, signal: number, exclude: Set<number>, alsoCont: boolean, stable = false): number[] {
+  private signalMembers(
+    group: ProcessGroup,
+    signal: number,
+    exclude: Set<number>,
+    alsoCont: boolean,
+    stable = false,
+    listed: MemberListing | null = null,
+  ): number[] {
     const seen = new Set(exclude);
     seen.add(process.pid);
     const sent: number[] = [];
+    const listing = listed ?? this.tracker.members(group);
+    let pids = listed ? listed.again() : listing.pids;
     for (;;) {
       let fresh = 0;
-      for (const pid of this.tracker.pids(group)) {
+      for (const pid of pids) {
         if (seen.has(pid)) continue;
         seen.add(pid);
         fresh++;
@@ -152,17 +162,20 @@ export class SignalScheduler {
         }
       }
       if (fresh === 0) return sent;
+      pids = listing.again();
     }
   }
 
   /**
-   * Whether the group holds nobody but the main and control processes. Such a group is signalled
-   * without the freeze round trip: nobody can act half-way, and a child forked meanwhile is still
-   * caught by the walk, which re-reads the group after the known processes were signalled. (Only
-   * asked where the group can be frozen at all: the /proc tracker's read is a scan of /proc.)
+   * The group's listing when it holds nobody but the main and control processes, else null. Such
+   * a group is signalled without the freeze round trip: nobody can act half-way, and a child
+   * forked meanwhile is still caught by the walk, which re-reads the group after the known
+   * processes were signalled. (Only asked where the group can be frozen at all: the /proc
+   * tracker's read is a scan of /proc.)
    */
-  private onlyKnownMembers(group: ProcessGroup, known: Set<number>): boolean {
-    return this.tracker.pids(group).every((pid) => known.has(pid));
+  private onlyKnownMembers(group: ProcessGroup, known: Set<number>): MemberListing | null {
+    const listing = this.tracker.members(group);
+    return listing.pids.every((pid) => known.has(pid)) ? listing : null;
   }
 
   private sendPlain(p: ProcessIdentity, signal: number): boolean {
@@ -207,7 +220,8 @@ export class SignalScheduler {
       if (members > 0) wait = true;
     } else {
       const known = knownPids(t);
-      const freeze = wholeGroup && t.group !== null && this.tracker.canFreeze && !this.onlyKnownMembers(t.group, known);
+      const listed = wholeGroup && t.group !== null && this.tracker.canFreeze ? this.onlyKnownMembers(t.group, known) : null;
+      const freeze = wholeGroup && t.group !== null && this.tracker.canFreeze && listed === null;
       await this.frozen(freeze ? t.group : null, (stable) => {
         for (const p of [t.control, t.main]) {
           if (!p) continue;
@@ -219,7 +233,7 @@ export class SignalScheduler {
           }
         }
         if (wholeGroup && t.group) {
-          const sent = this.signalMembers(t.group, signal, known, true, stable);
+          const sent = this.signalMembers(t.group, signal, known, true, stable, listed);
           count += sent.length;
           // members were signalled: worth waiting for their exit (systemd: cg_kill_recursive > 0 on
           // the unified hierarchy), even if they are already gone by the time we look
@@ -264,8 +278,8 @@ export class SignalScheduler {
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
     const exclude = knownPids(t);
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
-    const onlyKnown = walkGroup && !groupKill && this.tracker.canFreeze && this.onlyKnownMembers(t.group!, exclude);
-    await this.frozen(walkGroup && !groupKill && !onlyKnown ? t.group : null, (stable) => {
+    const listed = walkGroup && !groupKill && this.tracker.canFreeze ? this.onlyKnownMembers(t.group!, exclude) : null;
+    await this.frozen(walkGroup && !groupKill && listed === null ? t.group : null, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
       if (walkGroup && t.group) {
@@ -273,7 +287,7 @@ export class SignalScheduler {
           count += this.tracker.pids(t.group).length;
           this.tracker.killGroup(t.group);
         } else {
-          count += this.signalMembers(t.group, req.signal, exclude, false, stable).length;
+          count += this.signalMembers(t.group, req.signal, exclude, false, stable, listed).length;
         }
         // an existing group counts as killed even when empty, as in systemd
         killed = true;

@@ -3,7 +3,7 @@
 // the moment it is made), and a group of the main process alone is signalled without the freeze
 // round trip. Processes are ended through the
 // group (cgroup.kill) and the subtree removed.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -159,5 +159,50 @@ describe.runIf(locateWritableCgroup2() !== null)('signal scheduler on a real cgr
     expect(freezes).toBe(0);
     expect(sends).toEqual([{ pid: alone.main.pid, signal: SIGUSR1, held: false, frozen: false }]);
     await end(alone.group);
+  });
+
+  it('a child forked between the first read and the main signal is caught by the re-read, without a freeze', async () => {
+    // The first listing is made to miss the child, as a read made just before the fork would.
+    const { group, main } = await unitWith(1);
+    const child = tracker.pids(group).find((pid) => pid !== main.pid)!;
+    const realMembers = tracker.members.bind(tracker);
+    let listings = 0;
+    tracker.members = (g: ProcessGroup) => {
+      const real = realMembers(g);
+      return listings++ === 0 ? { pids: real.pids.filter((pid) => pid !== child), again: real.again } : real;
+    };
+    try {
+      await scheduler.killForStop('terminate', KILL, { unitId: group.unitId, main, control: null, group });
+    } finally {
+      tracker.members = realMembers;
+    }
+    expect(freezes).toBe(0);
+    expect(listings).toBe(1);
+    expect(sends.map((s) => [s.pid, s.signal])).toEqual([
+      [main.pid, SIGTERM],
+      [main.pid, SIGCONT],
+      [child, SIGTERM],
+      [child, SIGCONT],
+    ]);
+    await tracker.whenEmpty(group);
+    await end(group);
+  });
+
+  it('the re-read covers the child cgroups the first read found: a main process moved into one, and its fork there', async () => {
+    const { group, main } = await unitWith(0);
+    const sub = join(tracker.dirOf(group), 'sub');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'cgroup.procs'), String(main.pid));
+    const listing = tracker.members(group);
+    expect(listing.pids).toEqual([main.pid]);
+    // a process born in the child cgroup after the first read
+    const late = tracker.spawn(group, sh('exec sleep 1000'));
+    writeFileSync(join(sub, 'cgroup.procs'), String(late.identity.pid));
+    expect(listing.again().sort()).toEqual([main.pid, late.identity.pid].sort());
+    watched = null;
+    tracker.killGroup(group);
+    await tracker.whenEmpty(group);
+    rmdirSync(sub);
+    expect(tracker.remove(group)).toBe(true);
   });
 });
