@@ -26,6 +26,7 @@ const PR_GET_CHILD_SUBREAPER = 37;
 export const WNOHANG = 1;
 const WEXITED = 4;
 const WNOWAIT = 0x01000000;
+const P_ALL = 0;
 const P_PID = 1;
 const POLLIN = 0x1;
 const SI_QUEUE = -1;
@@ -69,6 +70,11 @@ export interface Native {
   sigqueue(pid: number, signal: number, value: number): void;
   /** waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT): has this child exited (a zombie)? Reaps nothing. */
   childHasExited(pid: number): boolean;
+  /**
+   * waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): the PID of a child that has exited (a zombie), 0 when
+   * none has (or there are no children). Reaps nothing.
+   */
+  nextExitedChild(): number;
   /** waitpid(pid, &status, WNOHANG): null when the child has not changed state; throws (ECHILD…) */
   waitpidNoHang(pid: number): { code: 1 | 2 | 3; status: number } | null;
   /** which of the fds are readable right now (poll with a 0 timeout) */
@@ -103,6 +109,7 @@ function load(): Native | null {
   const errno = (): number => koffi.errno();
 
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const waitInfo = Buffer.alloc(128); // siginfo_t for nextExitedChild
 
   return {
     setChildSubreaper(on) {
@@ -143,6 +150,12 @@ function load(): Native | null {
       const r = waitid(P_PID, pid, info, WEXITED | WNOHANG | WNOWAIT) as number;
       if (r < 0) return false;
       return info.readInt32LE(16) !== 0;
+    },
+    nextExitedChild() {
+      waitInfo.writeInt32LE(0, 16); // si_pid stays 0 when nothing has exited (waitid(2), NOTES)
+      const r = waitid(P_ALL, 0, waitInfo, WEXITED | WNOHANG | WNOWAIT) as number;
+      if (r < 0) return 0;
+      return waitInfo.readInt32LE(16); // si_pid; 0 when no child has exited (WNOHANG)
     },
     waitpidNoHang(pid) {
       const status = [0];

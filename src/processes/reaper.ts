@@ -4,9 +4,10 @@
 // parent exits, the orphan is re-parented to unitd rather than to PID 1. libuv reaps only the
 // children it spawned (one waitpid(pid, WNOHANG) per known PID in its SIGCHLD handler), so orphans
 // would stay zombies. On every SIGCHLD (process.on('SIGCHLD') coexists with libuv's own handler) and
-// on a slow safety timer, the reaper lists unitd's children from /proc/self/task/*/children and
-// reaps, by PID, every zombie that libuv does NOT own (see spawn-registry.ts). Statuses go to
-// watchExit() waiters and into a small cache of recent exits.
+// on a slow safety timer, the reaper asks the kernel for the next exited child (waitid with
+// WNOWAIT, which reaps nothing) and reaps it by PID unless libuv owns it (see spawn-registry.ts);
+// where that cannot work it lists unitd's children from /proc/self/task/*/children instead.
+// Statuses go to watchExit() waiters and into a small cache of recent exits.
 //
 // Processes that are not (yet) our children never cause SIGCHLD; for those, watchExit keeps a
 // pidfd and the reaper polls it (poll(2), 0 timeout) on a faster timer that only runs while such
@@ -14,7 +15,7 @@
 
 import os from 'node:os';
 import type { ExitInfo, ProcessIdentity } from './types.js';
-import { getNative } from './native.js';
+import { getNative, type Native } from './native.js';
 import { identify, ownChildren, readStat, sameIdentity } from './proc-stat.js';
 import { isLibuvOwned, libuvChild, installSpawnHook } from './spawn-registry.js';
 
@@ -117,16 +118,65 @@ class Reaper {
   }
 
   /**
-   * One reaping pass: zombie children not owned by libuv (at most REAP_BATCH, those someone waits
-   * for first; the rest on the next turn), then non-child waiters, then the tick listeners.
+   * One reaping pass: zombie children not owned by libuv (at most REAP_BATCH; the rest on the next
+   * turn), then non-child waiters, then the tick listeners.
    */
   tick(): void {
     const native = getNative();
+    let more = false;
+    if (native && this.preexisting.size === 0) {
+      const fast = this.reapNextExited(native);
+      more = fast === 'more' || (fast === 'blocked' && this.reapByScan(native));
+    } else {
+      more = this.reapByScan(native);
+    }
+    this.checkNonChildWaiters();
+    for (const l of this.tickListeners) {
+      try {
+        l();
+      } catch {
+        /* a listener's failure must not stop reaping */
+      }
+    }
+    if (more) this.onSigchld();
+  }
+
+  /**
+   * The kernel names the next exited child (waitid with WNOWAIT), which is reaped by PID: no
+   * listing of children, and no /proc read unless someone waits for that PID (then its identity
+   * is checked). 'blocked': the next exited child is libuv's (libuv reaps it in its own SIGCHLD
+   * handler, and the kernel would keep naming it first), so the caller scans instead.
+   */
+  private reapNextExited(native: Native): 'done' | 'more' | 'blocked' {
+    const watched = this.watchedPids();
+    for (let reaped = 0; reaped < REAP_BATCH; reaped++) {
+      const pid = native.nextExitedChild();
+      if (pid <= 0) return 'done';
+      if (isLibuvOwned(pid)) return 'blocked';
+      const startTime = watched.has(pid) ? readStat(pid)?.startTime : undefined;
+      let info: ExitInfo | null;
+      try {
+        info = native.waitpidNoHang(pid);
+      } catch {
+        return 'blocked'; // ECHILD: someone else reaped it meanwhile
+      }
+      if (!info) return 'blocked';
+      this.reapedCount++;
+      if (startTime !== undefined) this.deliver({ pid, startTime }, info);
+    }
+    return 'more';
+  }
+
+  /**
+   * Lists unitd's children from /proc and reaps the exited ones libuv does not own (those someone
+   * waits for first). Used where the kernel cannot name them (no native calls, children that
+   * predate the reaper, libuv's zombie first in line). Returns true when more may be waiting.
+   */
+  private reapByScan(native: Native | null): boolean {
     const live = new Set<string>();
     const children = ownChildren();
     if (children.length > REAP_BATCH && this.waiters.size > 0) {
-      const watched = new Set<number>();
-      for (const ws of this.waiters.values()) watched.add(ws[0]!.identity.pid);
+      const watched = this.watchedPids();
       children.sort((a, b) => Number(watched.has(b)) - Number(watched.has(a)));
     }
     let reaped = 0;
@@ -164,15 +214,14 @@ class Reaper {
     }
     // forget pre-existing children once they are gone (their PIDs may be reused by new children)
     if (this.preexisting.size > 0 && !more) for (const k of this.preexisting) if (!live.has(k)) this.preexisting.delete(k);
-    this.checkNonChildWaiters();
-    for (const l of this.tickListeners) {
-      try {
-        l();
-      } catch {
-        /* a listener's failure must not stop reaping */
-      }
-    }
-    if (more) this.onSigchld();
+    return more;
+  }
+
+  /** the PIDs someone waits for */
+  private watchedPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const ws of this.waiters.values()) pids.add(ws[0]!.identity.pid);
+    return pids;
   }
 
   private deliver(id: ProcessIdentity, info: ExitInfo | null): void {

@@ -184,7 +184,7 @@ describe.each(kinds)('%s tracker', (kind) => {
     expect(await tracker.watchExit({ pid: a, startTime: ida.startTime + 1n })).toBeNull();
   });
 
-  it('watchExit resolves null for a process that is not ours when it dies, and caches reaped orphans', async () => {
+  it('watchExit resolves null for a process that is not ours when it dies, and delivers a watched orphan\'s status', async () => {
     const g = newGroup();
     const lines: string[] = [];
     // the sleep's parent (the sh) outlives it and reaps it: its status is not ours to learn
@@ -197,13 +197,16 @@ describe.each(kinds)('%s tracker', (kind) => {
     fig('watchExit(non-child) resolution after a 200 ms sleep', performance.now() - t, kind);
     await p.exited;
 
-    // an orphan reaped before anyone asked: its status comes from the reaper's cache
+    // an orphan watched while it runs: re-parented to unitd when its parent exits, reaped, and
+    // its status delivered (and kept for a later ask)
     const out: string[] = [];
-    const q = tracker.spawn(g, sh('(sleep 0.1; exit 4) & echo $!; exit 0', { onOutput: (_s, l) => out.push(l) }));
+    const q = tracker.spawn(g, sh('(sleep 0.3; exit 4) & echo $!; exit 0', { onOutput: (_s, l) => out.push(l) }));
     await waitFor(() => out.length === 1);
     const oid = tracker.identify(Number(out[0]))!;
+    const status = tracker.watchExit(oid);
     await q.exited;
-    await waitFor(() => tracker.identify(oid.pid)?.startTime !== oid.startTime, 3000, 'orphan reaped');
+    expect(await status).toEqual({ code: 1, status: 4 });
+    expect(tracker.identify(oid.pid)?.startTime).not.toBe(oid.startTime);
     expect(await tracker.watchExit(oid)).toEqual({ code: 1, status: 4 });
   });
 
@@ -406,6 +409,25 @@ printf("%d %d %d\\n",i.si_signo,i.si_code,i.si_value.sival_int);fflush(stdout);r
       ),
     );
     expect(codes).toEqual(Array.from({ length: 30 }, (_, i) => i % 5));
+  });
+
+  it('a libuv child first in line among the exited children: the orphans behind it are reaped in the same pass, the child is left to libuv', async () => {
+    const g = newGroup();
+    // the libuv child is older than the orphans, so the kernel names it first among the zombies
+    const c = nodeSpawn('/bin/sh', ['-c', 'sleep 0.3; exit 3'], { stdio: 'ignore' });
+    const code = new Promise<number | null>((resolve) => c.on('exit', (n) => resolve(n)));
+    const q = tracker.spawn(g, sh('i=0; while [ $i -lt 40 ]; do sleep 0.4 & i=$((i+1)); done; exit 0'));
+    await q.exited;
+    // block the event loop (libuv cannot reap its child) until all of them have exited
+    const native = getNative()!;
+    const hold = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (!native.childHasExited(c.pid!) || tracker.pids(g).length > 0)) Atomics.wait(hold, 0, 0, 20);
+    expect(native.childHasExited(c.pid!)).toBe(true);
+    expect(ourZombies().length).toBe(41);
+    reaper.tick();
+    expect(ourZombies()).toEqual([c.pid]);
+    expect(await code).toBe(3);
   });
 
   it('remove() refuses a group that still has processes', async () => {
