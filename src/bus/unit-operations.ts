@@ -93,7 +93,12 @@ export class UnitOperations {
   }
 
   private async kill(ctx: CallContext, unit: Unit, whom: string, signal: number, value: number | null): Promise<void> {
-    const req = await bus(() => parseKillRequest(whom, signal, value));
+    let req;
+    try {
+      req = parseKillRequest(whom, signal, value);
+    } catch (err) {
+      throw asBusError(err);
+    }
     await requirePrivilege(ctx, CAP_KILL);
     const live = this.m.units.get(unit.id);
     if (!live) throw Errors.unitNotLoaded(unit.id);

@@ -279,7 +279,7 @@ export class SignalScheduler {
     const exclude = knownPids(t);
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
     const listed = walkGroup && !groupKill && this.tracker.canFreeze ? this.onlyKnownMembers(t.group!, exclude) : null;
-    await this.frozen(walkGroup && !groupKill && listed === null ? t.group : null, (stable) => {
+    const send = (stable: boolean): void => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
       if (walkGroup && t.group) {
@@ -292,7 +292,9 @@ export class SignalScheduler {
         // an existing group counts as killed even when empty, as in systemd
         killed = true;
       }
-    });
+    };
+    if (walkGroup && !groupKill && listed === null) await this.frozen(t.group, send);
+    else send(false); // nothing to freeze: no promise round trip on the common path
     this.log.info({ unit: t.unitId, signal: name, whom: req.whom, value: req.value ?? undefined, processes: count }, 'signal sent on client request');
     if (failure) throw failure;
     if (req.failIfNothing && !killed) throw new KillRequestError(NO_SUCH_PROCESS, 'No matching processes to kill');
