@@ -153,7 +153,11 @@ class Reaper {
       const pid = native.nextExitedChild();
       if (pid <= 0) return 'done';
       if (isLibuvOwned(pid)) return 'blocked';
-      const startTime = watched.has(pid) ? readStat(pid)?.startTime : undefined;
+      let startTime: bigint | undefined;
+      if (watched.has(pid)) {
+        startTime = readStat(pid)?.startTime;
+        if (startTime === undefined) return 'blocked'; // its identity cannot be read: leave it to the scan
+      }
       let info: ExitInfo | null;
       try {
         info = native.waitpidNoHang(pid);
