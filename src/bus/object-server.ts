@@ -110,14 +110,24 @@ export class ObjectServer {
     const signal = this.spec(iface).signals.get(member);
     if (!signal) throw new Error(`${iface}.${member} is not a declared signal`);
     const args = signal.args.map((a, i) => toWire(typeNode(a.type), body[i]));
-    this.bus.send(Message.newSignal(path, iface, member, signal.signature, args));
+    this.sendSignal(Message.newSignal(path, iface, member, signal.signature, args));
+  }
+
+  /**
+   * Sends a signal message, writing out pending log lines first: the log is written in batches
+   * (src/log.ts), and a line about a change must be readable by the time the signal announcing
+   * it is (a client that saw JobRemoved finds the job's lines).
+   */
+  sendSignal(message: InstanceType<typeof Message>): void {
+    this.log.flush();
+    this.bus.send(message);
   }
 
   emitPropertiesChanged(path: string, iface: string, changed: Map<string, unknown>, invalidated: string[]): void {
     const props = this.spec(iface).properties;
     const dict: Record<string, unknown> = {};
     for (const [name, value] of changed) dict[name] = this.variant(props.get(name)!, value);
-    this.bus.send(Message.newSignal(path, PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [iface, dict, invalidated]));
+    this.sendSignal(Message.newSignal(path, PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [iface, dict, invalidated]));
   }
 
   private variant(prop: PropertySpec, value: unknown): InstanceType<typeof Variant> {

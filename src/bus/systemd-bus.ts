@@ -183,7 +183,7 @@ export class SystemdBus {
   private emitJobState(job: Job): void {
     if (job.finished) return;
     const prop = this.spec(JOB_INTERFACE).properties.get('State')!;
-    this.opts.bus.send(
+    this.server.sendSignal(
       Message.newSignal(jobPath(job.id), PROPERTIES, 'PropertiesChanged', 'sa{sv}as', [
         JOB_INTERFACE,
         { State: new Variant(prop.type, toWire(typeNode(prop.type), job.state)) },

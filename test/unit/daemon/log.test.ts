@@ -1,24 +1,25 @@
-// The daemon's log destination: lines go out in order with one write at the end of the event-loop
-// turn (not inside the call that logs them), flush() writes at once, and a child process that logs
-// then exits at once still leaves every line behind.
+// The daemon's log destination: lines go out in order with one write shortly after they were
+// logged (not inside the call that logs them), at once when many are waiting, flush() writes at
+// once, and a child process that logs then exits at once still leaves every line behind.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { TurnBufferedDestination } from '../../../src/log.js';
+import { BufferedLogDestination } from '../../../src/log.js';
 
-describe('turn-buffered log destination', () => {
-  it('writes the lines of a turn together, in order, after the turn', async () => {
+describe('buffered log destination', () => {
+  it('writes the lines logged close together with one write, in order, shortly after', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-log-')), 'log');
     const fd = fs.openSync(file, 'w');
     try {
-      const log = pino({ base: null, timestamp: false }, new TurnBufferedDestination(fd));
+      const log = pino({ base: null, timestamp: false }, new BufferedLogDestination(fd));
       log.info({ n: 1 }, 'one');
-      log.info({ n: 2 }, 'two');
-      expect(fs.readFileSync(file, 'utf8')).toBe(''); // nothing written inside the turn
       await new Promise((r) => setImmediate(r));
+      log.info({ n: 2 }, 'two'); // a later event-loop turn
+      expect(fs.readFileSync(file, 'utf8')).toBe(''); // nothing written inside the calls that logged
+      await new Promise((r) => setTimeout(r, 50));
       expect(fs.readFileSync(file, 'utf8')).toBe('{"level":30,"n":1,"msg":"one"}\n{"level":30,"n":2,"msg":"two"}\n');
       log.warn('three');
       log.flush();
@@ -29,11 +30,30 @@ describe('turn-buffered log destination', () => {
     }
   });
 
+  it('writes at once when 16 KiB are waiting', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-log-')), 'log');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const log = pino({ base: null, timestamp: false }, new BufferedLogDestination(fd));
+      const filler = 'x'.repeat(1000);
+      for (let i = 0; i < 20; i++) log.info({ i, filler }, 'big');
+      const written = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      expect(written.length).toBeGreaterThan(0);
+      expect(written.length).toBeLessThan(20);
+      expect(JSON.parse(written[0]!)).toMatchObject({ i: 0 });
+      log.flush();
+      expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(20);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(path.dirname(file), { recursive: true });
+    }
+  });
+
   it('writes what is pending when the process exits right after logging', () => {
     const script = `
       import { pino } from 'pino';
-      import { TurnBufferedDestination } from ${JSON.stringify(path.resolve('dist/log.js'))};
-      const log = pino({ base: null, timestamp: false }, new TurnBufferedDestination(1));
+      import { BufferedLogDestination } from ${JSON.stringify(path.resolve('dist/log.js'))};
+      const log = pino({ base: null, timestamp: false }, new BufferedLogDestination(1));
       for (let i = 0; i < 1000; i++) log.info({ i }, 'line');
       process.exit(0);
     `;

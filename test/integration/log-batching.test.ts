@@ -1,0 +1,76 @@
+// unitd writes its log in batches (src/log.ts), but never after the D-Bus signal about the same
+// change: a client that has just received JobRemoved finds the job's lines in the log. Lines of a
+// KillUnit (which sends no signal) still arrive, shortly after.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dbus from 'dbus-next';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, eventually, type BusClient } from '../helpers/bus-client.js';
+import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
+import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+
+const M = '/org/freedesktop/systemd1';
+const MI = 'org.freedesktop.systemd1.Manager';
+const UNIT = 'log-order.service';
+
+let bus: PrivateBus;
+let unitd: UnitdProcess;
+let client: BusClient;
+const dir = mkdtempSync(join(tmpdir(), 'unitd-log-order-'));
+
+beforeAll(async () => {
+  writeFileSync(join(dir, UNIT), '[Service]\nExecStart=/bin/sleep 1000\n');
+  bus = await startPrivateBus();
+  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', dir, '--log-level', 'debug']);
+  client = await connectClient(bus.address);
+  await client.call(M, MI, 'Subscribe');
+  await client.addMatch("type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'");
+});
+
+afterAll(async () => {
+  client?.close();
+  await unitd?.stop(); // stops the unit's process with it
+  await bus?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** runs a job method and resolves in the same poll phase as the JobRemoved that ends it, plus one setImmediate */
+async function jobAndItsEnd(method: string): Promise<number> {
+  let jobPath = '';
+  const removed = new Promise<void>((resolve) => {
+    const onMessage = (m: InstanceType<typeof dbus.Message>): void => {
+      if (m.member === 'JobRemoved' && m.body[1] === jobPath) {
+        client.bus.off('message', onMessage);
+        resolve();
+      }
+    };
+    client.bus.on('message', onMessage);
+  });
+  [jobPath] = (await client.call(M, MI, method, 'ss', [UNIT, 'replace'])) as [string];
+  await removed;
+  // unitd wrote the log before the signal: its pipe was readable when the signal's socket was, so
+  // the line is read in this poll phase at the latest
+  await new Promise((r) => setImmediate(r));
+  return Number(jobPath.slice(jobPath.lastIndexOf('/') + 1));
+}
+
+describe('log lines and D-Bus signals', () => {
+  it('a client that saw JobRemoved finds the job and its state changes in the log', async () => {
+    for (const [method, subState] of [
+      ['StartUnit', 'running'],
+      ['StopUnit', 'dead'],
+      ['StartUnit', 'running'],
+    ] as const) {
+      const job = await jobAndItsEnd(method);
+      expect(unitd.logs.some((l) => l.msg === 'job finished' && l.job === job)).toBe(true);
+      expect(unitd.logs.some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.subState === subState)).toBe(true);
+    }
+  });
+
+  it('the lines of a KillUnit, which sends no signal, arrive too', async () => {
+    const before = unitd.logs.filter((l) => l.msg === 'signal sent on client request').length;
+    for (let i = 0; i < 5; i++) await client.call(M, MI, 'KillUnit', 'ssi', [UNIT, 'main', 18]);
+    await eventually(() => unitd.logs.filter((l) => l.msg === 'signal sent on client request').length === before + 5, 2000, 'five kill lines');
+  });
+});
