@@ -6,7 +6,14 @@ import type { Unit } from '../units/unit.js';
 import type { BusObject, ObjectServer } from './object-server.js';
 import { valueKey } from './wire-values.js';
 
-type Snapshot = Map<string, string>; // "iface\0prop" -> value key
+/** the value keys of the watched ("emits" and "invalidates") properties, in the object's order */
+type Snapshot = string[];
+
+/** what a unit reports now: its snapshot, and the content of one signal per interface */
+interface Reading {
+  keys: Snapshot;
+  signals: { iface: string; changed: Map<string, unknown>; invalidated: string[] }[];
+}
 
 export class PropertyChangeTracker {
   private readonly announced = new WeakMap<Unit, Snapshot>();
@@ -23,7 +30,7 @@ export class PropertyChangeTracker {
   /** Records the unit's current values as announced (its UnitNew stands for them). */
   track(unit: Unit): void {
     const object = this.objectOf(unit);
-    if (object) this.announced.set(unit, this.snapshot(object));
+    if (object) this.announced.set(unit, this.read(object).keys);
   }
 
   markDirty(unit: Unit): void {
@@ -41,35 +48,41 @@ export class PropertyChangeTracker {
     if (!this.dirty.delete(unit)) return;
     const object = this.objectOf(unit);
     if (!object) return;
-    const before = this.announced.get(unit) ?? new Map<string, string>();
-    const after = this.snapshot(object);
-    this.announced.set(unit, after);
+    const before = this.announced.get(unit);
+    const now = this.read(object);
+    this.announced.set(unit, now.keys);
     if (!this.wanted(unit)) return;
+    if (before && sameKeys(before, now.keys)) return;
     const path = this.pathOf(unit);
-    let anyChange = false;
-    for (const [key, value] of after) if (before.get(key) !== value) anyChange = true;
-    if (!anyChange) return;
     // like systemd, each signal carries every "emits" property of its interface with its value and
     // every "invalidates" one by name, whichever of them changed
+    for (const { iface, changed, invalidated } of now.signals) {
+      if (changed.size > 0 || invalidated.length > 0) this.server.emitPropertiesChanged(path, iface, changed, invalidated);
+    }
+  }
+
+  /** Every watched property's value read once: for the comparison and for the signals. */
+  private read(object: BusObject): Reading {
+    const keys: Snapshot = [];
+    const signals: Reading['signals'] = [];
     for (const impl of object.interfaces) {
       const changed = new Map<string, unknown>();
       const invalidated: string[] = [];
       for (const prop of impl.spec.properties.values()) {
-        if (prop.emitsChanged === 'true') changed.set(prop.name, impl.getters[prop.name]!());
-        else if (prop.emitsChanged === 'invalidates') invalidated.push(prop.name);
-      }
-      if (changed.size > 0 || invalidated.length > 0) this.server.emitPropertiesChanged(path, impl.spec.name, changed, invalidated);
-    }
-  }
-
-  private snapshot(object: BusObject): Snapshot {
-    const snap: Snapshot = new Map();
-    for (const impl of object.interfaces) {
-      for (const prop of impl.spec.properties.values()) {
         if (prop.emitsChanged !== 'true' && prop.emitsChanged !== 'invalidates') continue;
-        snap.set(`${impl.spec.name}\0${prop.name}`, valueKey(impl.getters[prop.name]!()));
+        const value = impl.getters[prop.name]!();
+        keys.push(valueKey(value));
+        if (prop.emitsChanged === 'true') changed.set(prop.name, value);
+        else invalidated.push(prop.name);
       }
+      signals.push({ iface: impl.spec.name, changed, invalidated });
     }
-    return snap;
+    return { keys, signals };
   }
+}
+
+function sameKeys(a: Snapshot, b: Snapshot): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -81,5 +81,17 @@ export function toWire(node: TypeNode, value: unknown): unknown {
 
 /** A stable text form of a value, for telling whether a property changed. */
 export function valueKey(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  // most properties are scalars: no JSON walk for them (the prefix keeps the types apart)
+  switch (typeof value) {
+    case 'string':
+      return `s${value}`;
+    case 'number':
+      return `n${value}`;
+    case 'bigint':
+      return `b${value}`;
+    case 'boolean':
+      return value ? 't' : 'f';
+    default:
+      return `j${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+  }
 }
