@@ -23,6 +23,9 @@ import { toWire, typeNode } from './wire-values.js';
 type MessageBus = ReturnType<typeof dbus.sessionBus>;
 const { Message, Variant } = dbus;
 
+/** unit bus objects kept for reuse (see unitObject) */
+const UNIT_OBJECTS_KEPT = 32;
+
 /** Intermediate nodes down to the manager object, as sd-bus makes them. */
 const INTERMEDIATE: Record<string, string[]> = {
   '/': ['org'],
@@ -68,6 +71,8 @@ export class SystemdBus {
   private readonly ops: UnitOperations;
   /** jobs whose JobNew went out (JobRemoved must follow it, never precede it) */
   private readonly announced = new WeakSet<Job>();
+  /** recently built unit objects, least recently used first */
+  private readonly unitObjects = new Map<Unit, { config: Unit['config']; object: BusObject }>();
 
   constructor(private readonly opts: SystemdBusOptions) {
     this.manager = opts.manager;
@@ -205,7 +210,27 @@ export class SystemdBus {
     return this.manager.unitOfPid(await ctx.callerPid());
   }
 
+  /**
+   * The bus object of a unit. The last UNIT_OBJECTS_KEPT built are kept (for the configuration
+   * they were built from): a unit being started or stopped is asked for its object at every
+   * PropertiesChanged flush, and building one takes ~45 µs. Keeping one per loaded unit would cost
+   * ~10 KiB each.
+   */
   unitObject(unit: Unit): BusObject {
+    const kept = this.unitObjects.get(unit);
+    if (kept && kept.config === unit.config) {
+      this.unitObjects.delete(unit);
+      this.unitObjects.set(unit, kept);
+      return kept.object;
+    }
+    const object = this.buildUnitObject(unit);
+    this.unitObjects.delete(unit);
+    this.unitObjects.set(unit, { config: unit.config, object });
+    if (this.unitObjects.size > UNIT_OBJECTS_KEPT) this.unitObjects.delete(this.unitObjects.keys().next().value!);
+    return object;
+  }
+
+  private buildUnitObject(unit: Unit): BusObject {
     const unitImpl = unitInterface(this.spec(UNIT_INTERFACE), unit, {
       reverseDependencies: (u, property) => this.reverseDependencies(u, property),
       unitFilePreset: (u) => (u.config.unitFileState === 'static' || u.config.unitFileState === '' ? '' : 'enabled'),
