@@ -10,8 +10,9 @@ export type { Logger };
  * not cost a syscall inside the D-Bus call it reports on (a KillUnit reply waited for its log
  * line's write), nor one per call while calls stream in (a write per event-loop turn was 3% of a
  * KillUnit round trip); an asynchronous destination is worse: it hands every line to the libuv
- * thread pool and back. Each line carries the time it was logged, not written. Lines still pending
- * when the process exits are written from the 'exit' handler.
+ * thread pool and back. Each line carries the time it was logged, not written. The bus layer
+ * flushes before every signal and at every announcement of a unit's change (src/bus/). Lines still
+ * pending when the process exits are written from the 'exit' handler.
  */
 const MAX_DELAY_MS = 10;
 const MAX_PENDING_BYTES = 16 * 1024;

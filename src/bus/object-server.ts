@@ -119,8 +119,13 @@ export class ObjectServer {
    * it is (a client that saw JobRemoved finds the job's lines).
    */
   sendSignal(message: InstanceType<typeof Message>): void {
-    this.log.flush();
+    this.flushLog();
     this.bus.send(message);
+  }
+
+  /** Writes out pending log lines now (see sendSignal). */
+  flushLog(): void {
+    this.log.flush();
   }
 
   emitPropertiesChanged(path: string, iface: string, changed: Map<string, unknown>, invalidated: string[]): void {

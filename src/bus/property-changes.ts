@@ -43,9 +43,14 @@ export class PropertyChangeTracker {
     });
   }
 
-  /** Sends what changed for one unit now (jobs call this before their own signals). */
+  /**
+   * Sends what changed for one unit now (jobs call this before their own signals). The log goes
+   * out first, also when nobody is told: a client that reads the unit's new state finds the lines
+   * of the change (the log is otherwise written in batches, src/log.ts).
+   */
   flush(unit: Unit): void {
     if (!this.dirty.delete(unit)) return;
+    this.server.flushLog();
     const object = this.objectOf(unit);
     if (!object) return;
     const before = this.announced.get(unit);

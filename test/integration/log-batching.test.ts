@@ -1,6 +1,7 @@
 // unitd writes its log in batches (src/log.ts), but never after the D-Bus signal about the same
-// change: a client that has just received JobRemoved finds the job's lines in the log. Lines of a
-// KillUnit (which sends no signal) still arrive, shortly after.
+// change, nor after a state change becomes readable: a client that has just received JobRemoved,
+// or read the new state, finds the lines in the log. Lines of a KillUnit (which changes no
+// state) still arrive, shortly after.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,24 @@ describe('log lines and D-Bus signals', () => {
       expect(unitd.logs.some((l) => l.msg === 'job finished' && l.job === job)).toBe(true);
       expect(unitd.logs.some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.subState === subState)).toBe(true);
     }
+  });
+
+  it('a client that is told nothing and reads the new state finds the state change in the log', async () => {
+    // no subscriber and no job: the main process is killed, the unit goes dead on its own, and no
+    // signal goes out about it
+    await client.call(M, MI, 'Unsubscribe');
+    const [path] = (await client.call(M, MI, 'GetUnit', 's', [UNIT])) as [string];
+    const activeState = async (): Promise<unknown> =>
+      ((await client.call(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.systemd1.Unit', 'ActiveState']))[0] as { value: unknown }).value;
+    expect(await activeState()).toBe('active');
+    const before = unitd.logs.length;
+    await client.call(M, MI, 'KillUnit', 'ssi', [UNIT, 'main', 15]);
+    const deadline = Date.now() + 5000;
+    while ((await activeState()) === 'active' && Date.now() < deadline);
+    await new Promise((r) => setImmediate(r));
+    expect(unitd.logs.slice(before).some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.activeState !== 'active')).toBe(true);
+    await client.call(M, MI, 'Subscribe');
+    await jobAndItsEnd('StartUnit');
   });
 
   it('the lines of a KillUnit, which sends no signal, arrive too', async () => {
