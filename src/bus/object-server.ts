@@ -67,7 +67,7 @@ function readMachineId(): string {
 
 export class ObjectServer {
   private readonly standard: InterfaceSpec[];
-  private readonly credentialCache = new Map<string, Promise<[number, number]>>();
+  /** per caller (unique bus name): values computed once for its connection, credentials included */
   private readonly callerMemo = new Map<string, Map<string, Promise<unknown>>>();
   private machineId: string | null = null;
 
@@ -99,7 +99,6 @@ export class ObjectServer {
     this.bus.on('message', (msg: DBusMessage) => {
       // a client that went away takes its cached credentials with it
       if (msg.type === 4 && msg.member === 'NameOwnerChanged' && msg.body[2] === '') {
-        this.credentialCache.delete(String(msg.body[0]));
         this.callerMemo.delete(String(msg.body[0]));
       }
     });
@@ -141,31 +140,25 @@ export class ObjectServer {
 
   private context(msg: DBusMessage): CallContext {
     const sender = msg.sender ?? '';
-    const creds = (): Promise<[number, number]> => {
-      let p = this.credentialCache.get(sender);
+    const memo = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+      let forSender = this.callerMemo.get(sender);
+      if (!forSender) this.callerMemo.set(sender, (forSender = new Map()));
+      let p = forSender.get(key) as Promise<T> | undefined;
       if (!p) {
-        p = Promise.all([this.askBus('GetConnectionUnixUser', sender), this.askBus('GetConnectionUnixProcessID', sender)]);
-        p.catch(() => this.credentialCache.delete(sender));
-        this.credentialCache.set(sender, p);
+        p = compute();
+        forSender.set(key, p);
+        p.catch(() => forSender!.delete(key));
       }
       return p;
     };
+    const creds = (): Promise<[number, number]> =>
+      memo('credentials', () => Promise.all([this.askBus('GetConnectionUnixUser', sender), this.askBus('GetConnectionUnixProcessID', sender)]));
     return {
       sender,
       member: msg.member ?? '',
       callerUid: async () => (await creds())[0],
       callerPid: async () => (await creds())[1],
-      memo: <T>(key: string, compute: () => Promise<T>): Promise<T> => {
-        let forSender = this.callerMemo.get(sender);
-        if (!forSender) this.callerMemo.set(sender, (forSender = new Map()));
-        let p = forSender.get(key) as Promise<T> | undefined;
-        if (!p) {
-          p = compute();
-          forSender.set(key, p);
-          p.catch(() => forSender!.delete(key));
-        }
-        return p;
-      },
+      memo,
     };
   }
 
