@@ -93,12 +93,7 @@ export class UnitOperations {
   }
 
   private async kill(ctx: CallContext, unit: Unit, whom: string, signal: number, value: number | null): Promise<void> {
-    let req;
-    try {
-      req = parseKillRequest(whom, signal, value);
-    } catch (err) {
-      throw asBusError(err);
-    }
+    const req = await bus(() => parseKillRequest(whom, signal, value));
     await requirePrivilege(ctx, CAP_KILL);
     const live = this.m.units.get(unit.id);
     if (!live) throw Errors.unitNotLoaded(unit.id);
