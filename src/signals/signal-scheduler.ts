@@ -77,12 +77,17 @@ export class SignalScheduler {
 
   /**
    * Runs fn while the group is frozen (if the kernel can freeze it and nobody froze it before us),
-   * thawing in `finally`. Returns fn's result.
+   * thawing in `finally`. Returns fn's result; at once, without a promise, when there is nothing
+   * to freeze.
    */
-  private async frozen<T>(group: ProcessGroup | null, fn: (stable: boolean) => T): Promise<T> {
+  private frozen<T>(group: ProcessGroup | null, fn: (stable: boolean) => T): T | Promise<T> {
     if (!group || !this.tracker.canFreeze || this.tracker.isEmpty(group)) return fn(false);
     // frozen before we came: leave it so (its members cannot go away under us either)
     if (this.tracker.isFrozen(group)) return fn(true);
+    return this.freezeAround(group, fn);
+  }
+
+  private async freezeAround<T>(group: ProcessGroup, fn: (stable: boolean) => T): Promise<T> {
     try {
       // A task in uninterruptible sleep (D state) is frozen only once it comes back to user space:
       // do not let it hold the signals (and the stop timeout behind them) forever. Signals sent
@@ -167,15 +172,16 @@ export class SignalScheduler {
   }
 
   /**
-   * The group's listing when it holds nobody but the main and control processes, else null. Such
-   * a group is signalled without the freeze round trip: nobody can act half-way, and a child
-   * forked meanwhile is still caught by the walk, which re-reads the group after the known
-   * processes were signalled. (Only asked where the group can be frozen at all: the /proc
-   * tracker's read is a scan of /proc.)
+   * How a walk of the group goes: frozen, or, for a group that holds nobody but the known (main
+   * and control) processes, unfrozen from the listing just read. Such a group needs no freeze
+   * round trip: nobody can act half-way, and a child forked meanwhile is still caught by the walk,
+   * which re-reads the group after the known processes were signalled. (Only read where the group
+   * can be frozen at all: the /proc tracker's read is a scan of /proc.)
    */
-  private onlyKnownMembers(group: ProcessGroup, known: Set<number>): MemberListing | null {
+  private planWalk(group: ProcessGroup | null, known: Set<number>): { freeze: ProcessGroup | null; listed: MemberListing | null } {
+    if (!group || !this.tracker.canFreeze) return { freeze: null, listed: null };
     const listing = this.tracker.members(group);
-    return listing.pids.every((pid) => known.has(pid)) ? listing : null;
+    return listing.pids.every((pid) => known.has(pid)) ? { freeze: null, listed: listing } : { freeze: group, listed: null };
   }
 
   private sendPlain(p: ProcessIdentity, signal: number): boolean {
@@ -220,9 +226,8 @@ export class SignalScheduler {
       if (members > 0) wait = true;
     } else {
       const known = knownPids(t);
-      const listed = wholeGroup && t.group !== null && this.tracker.canFreeze ? this.onlyKnownMembers(t.group, known) : null;
-      const freeze = wholeGroup && t.group !== null && this.tracker.canFreeze && listed === null;
-      await this.frozen(freeze ? t.group : null, (stable) => {
+      const walk = this.planWalk(wholeGroup ? t.group : null, known);
+      await this.frozen(walk.freeze, (stable) => {
         for (const p of [t.control, t.main]) {
           if (!p) continue;
           if (this.sendWithCont(p, signal)) {
@@ -233,7 +238,7 @@ export class SignalScheduler {
           }
         }
         if (wholeGroup && t.group) {
-          const sent = this.signalMembers(t.group, signal, known, true, stable, listed);
+          const sent = this.signalMembers(t.group, signal, known, true, stable, walk.listed);
           count += sent.length;
           // members were signalled: worth waiting for their exit (systemd: cg_kill_recursive > 0 on
           // the unified hierarchy), even if they are already gone by the time we look
@@ -278,8 +283,8 @@ export class SignalScheduler {
     const walkGroup = req.whom === 'all' && req.value === null && t.group !== null;
     const exclude = knownPids(t);
     const groupKill = walkGroup && req.signal === SIGKILL && this.tracker.canKillGroup;
-    const listed = walkGroup && !groupKill && this.tracker.canFreeze ? this.onlyKnownMembers(t.group!, exclude) : null;
-    const send = (stable: boolean): void => {
+    const walk = this.planWalk(walkGroup && !groupKill ? t.group : null, exclude);
+    await this.frozen(walk.freeze, (stable) => {
       if ((req.whom === 'control' || req.whom === 'all') && t.control) sendOne(t.control, 'control');
       if ((req.whom === 'main' || req.whom === 'all') && t.main) sendOne(t.main, 'main');
       if (walkGroup && t.group) {
@@ -287,14 +292,12 @@ export class SignalScheduler {
           count += this.tracker.pids(t.group).length;
           this.tracker.killGroup(t.group);
         } else {
-          count += this.signalMembers(t.group, req.signal, exclude, false, stable, listed).length;
+          count += this.signalMembers(t.group, req.signal, exclude, false, stable, walk.listed).length;
         }
         // an existing group counts as killed even when empty, as in systemd
         killed = true;
       }
-    };
-    if (walkGroup && !groupKill && listed === null) await this.frozen(t.group, send);
-    else send(false); // nothing to freeze: no promise round trip on the common path
+    });
     this.log.info({ unit: t.unitId, signal: name, whom: req.whom, value: req.value ?? undefined, processes: count }, 'signal sent on client request');
     if (failure) throw failure;
     if (req.failIfNothing && !killed) throw new KillRequestError(NO_SUCH_PROCESS, 'No matching processes to kill');
