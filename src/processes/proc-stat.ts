@@ -51,6 +51,11 @@ export function identify(pid: number): ProcessIdentity | null {
   return st ? { pid, startTime: st.startTime } : null;
 }
 
+/** an identity as a map key ("pid:starttime") */
+export function identityKey(id: ProcessIdentity): string {
+  return `${id.pid}:${id.startTime}`;
+}
+
 export function sameIdentity(a: ProcessIdentity, b: ProcessIdentity): boolean {
   return a.pid === b.pid && a.startTime === b.startTime;
 }

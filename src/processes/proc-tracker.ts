@@ -27,7 +27,7 @@ import type {
 } from './types.js';
 import { IdentityOperations } from './identity-operations.js';
 import { launch } from './launch.js';
-import { PF_KTHREAD, identify, readStat } from './proc-stat.js';
+import { PF_KTHREAD, identify, identityKey, readStat } from './proc-stat.js';
 import { reaper } from './reaper.js';
 import { signalIdentity } from './signal-identity.js';
 
@@ -82,7 +82,7 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
 
   /** the unit marker of one process (our token only), cached per identity */
   private markerOf(pid: number, startTime: bigint): string | undefined {
-    const k = `${pid}:${startTime}`;
+    const k = identityKey({ pid, startTime });
     if (this.envCache.has(k)) return this.envCache.get(k);
     let unit: string | undefined;
     let env: string | null = null;
@@ -278,7 +278,7 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
       for (const pid of this.pidsOf(group.unitId)) {
         const id = identify(pid);
         if (!id) continue;
-        const k = `${pid}:${id.startTime}`;
+        const k = identityKey(id);
         if (seen.has(k)) continue;
         seen.add(k);
         fresh++;

@@ -16,14 +16,14 @@
 import os from 'node:os';
 import type { ExitInfo, ProcessIdentity } from './types.js';
 import { getNative, type Native } from './native.js';
-import { identify, ownChildren, readStat, sameIdentity } from './proc-stat.js';
+import { identify, identityKey, ownChildren, readStat, sameIdentity } from './proc-stat.js';
 import { isLibuvOwned, libuvChild, installSpawnHook } from './spawn-registry.js';
 
 const SAFETY_INTERVAL_MS = 2000;
 const WATCH_INTERVAL_MS = 50;
 const RECENT_MAX = 512;
 /**
- * Zombies reaped per pass. A dying unit of 1000 processes leaves 1000 orphans to reap (~15 µs
+ * Zombies reaped per pass. A dying unit of 1000 processes leaves 1000 orphans to reap (5-50 µs
  * each); capped passes, one per event-loop turn, let the unit's own events (its cgroup emptied,
  * its job done) through in between instead of after the whole batch.
  */
@@ -33,10 +33,6 @@ interface Waiter {
   identity: ProcessIdentity;
   pidfd: number | null;
   resolve: (info: ExitInfo | null) => void;
-}
-
-function key(id: ProcessIdentity): string {
-  return `${id.pid}:${id.startTime}`;
 }
 
 export function exitInfoFromNode(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
@@ -79,7 +75,7 @@ class Reaper {
       for (const pid of ownChildren()) {
         if (isLibuvOwned(pid)) continue;
         const st = readStat(pid);
-        if (st) this.preexisting.add(key({ pid, startTime: st.startTime }));
+        if (st) this.preexisting.add(identityKey({ pid, startTime: st.startTime }));
       }
     }
     const native = getNative();
@@ -196,7 +192,7 @@ class Reaper {
       if (native && this.preexisting.size === 0 && !native.childHasExited(pid)) continue;
       const st = readStat(pid);
       if (!st) continue;
-      const id = key({ pid, startTime: st.startTime });
+      const id = identityKey({ pid, startTime: st.startTime });
       if (st.state !== 'Z' || !native) {
         live.add(id);
         continue;
@@ -229,7 +225,7 @@ class Reaper {
   }
 
   private deliver(id: ProcessIdentity, info: ExitInfo | null): void {
-    const k = key(id);
+    const k = identityKey(id);
     if (info) {
       this.recent.set(k, info);
       if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
@@ -295,7 +291,7 @@ class Reaper {
    * once it is gone. Resolves null at once when the identity no longer matches a live process.
    */
   watchExit(identity: ProcessIdentity): Promise<ExitInfo | null> {
-    const k = key(identity);
+    const k = identityKey(identity);
     const cached = this.recent.get(k);
     if (cached) return Promise.resolve(cached);
     const current = identify(identity.pid);
@@ -338,7 +334,7 @@ class Reaper {
 
   /** the status of a recently reaped orphan, if still cached */
   recentExit(identity: ProcessIdentity): ExitInfo | undefined {
-    return this.recent.get(key(identity));
+    return this.recent.get(identityKey(identity));
   }
 }
 

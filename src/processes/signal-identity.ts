@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import type { ProcessIdentity } from './types.js';
 import { getNative, type NativeError } from './native.js';
-import { readStat } from './proc-stat.js';
+import { identityKey, readStat } from './proc-stat.js';
 import { isUnreapedChild } from './spawn-registry.js';
 
 function codedError(message: string, code: string): Error & { code: string } {
@@ -42,7 +42,7 @@ function forget(k: string): void {
 function verifiedPidfd(identity: ProcessIdentity): number | false | 'fallback' {
   const native = getNative();
   if (!native) return 'fallback';
-  const k = `${identity.pid}:${identity.startTime}`;
+  const k = identityKey(identity);
   const cached = verified.get(k);
   if (cached !== undefined) {
     verified.delete(k);
@@ -77,7 +77,7 @@ function viaPidfd(identity: ProcessIdentity, send: (pidfd: number) => void): boo
   } catch (e) {
     const code = (e as NativeError).code;
     if (code === 'ESRCH') {
-      forget(`${identity.pid}:${identity.startTime}`);
+      forget(identityKey(identity));
       return false;
     }
     if (code === 'ENOSYS') return 'fallback';
