@@ -16,16 +16,19 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
+/** a file's text, null when it cannot be read */
+function readTextFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /** the first cgroup2 mount listed in /proc/self/mountinfo, or null */
 export function findCgroup2Mount(mountinfo?: string): Cgroup2Mount | null {
-  let text = mountinfo;
-  if (text === undefined) {
-    try {
-      text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    } catch {
-      return null;
-    }
-  }
+  const text = mountinfo ?? readTextFile('/proc/self/mountinfo');
+  if (text === null) return null;
   for (const line of text.split('\n')) {
     // id parent major:minor root mountpoint options [optional fields...] - fstype source superopts
     const sep = line.indexOf(' - ');
@@ -40,12 +43,8 @@ export function findCgroup2Mount(mountinfo?: string): Cgroup2Mount | null {
 
 /** the cgroup v2 path of a process (the `0::` line of /proc/PID/cgroup), or null */
 export function cgroupOfPid(pid: number | 'self'): string | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readTextFile(`/proc/${pid}/cgroup`);
+  if (text === null) return null;
   for (const line of text.split('\n')) {
     if (line.startsWith('0::')) {
       // a process that was moved out of our namespace's view shows "/../..."; keep it verbatim
@@ -158,12 +157,8 @@ export function unescapeCgroupName(name: string): string {
 
 /** parses cgroup.events ("populated 1\nfrozen 0\n") */
 export function readCgroupEvents(dir: string): { populated: boolean; frozen: boolean } | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readTextFile(path.join(dir, 'cgroup.events'));
+  if (text === null) return null;
   return { populated: /^populated 1$/m.test(text), frozen: /^frozen 1$/m.test(text) };
 }
 
@@ -233,14 +228,6 @@ export class CgroupFiles {
     }
     this.procsFd = null;
     this.statFd = null;
-  }
-}
-
-function readTextFile(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
   }
 }
 
