@@ -2,38 +2,28 @@
 // change, nor after a state change becomes readable: a client that has just received JobRemoved,
 // or read the new state, finds the lines in the log. Lines of a KillUnit (which changes no
 // state) still arrive, shortly after.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, eventually, type BusClient } from '../helpers/bus-client.js';
-import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
-import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
+import { closeLab, openLab, type Lab } from '../helpers/lab.js';
 
 const M = '/org/freedesktop/systemd1';
 const MI = 'org.freedesktop.systemd1.Manager';
 const UNIT = 'log-order.service';
 
-let bus: PrivateBus;
-let unitd: UnitdProcess;
+let lab: Lab;
 let client: BusClient;
-const dir = mkdtempSync(join(tmpdir(), 'unitd-log-order-'));
 
 beforeAll(async () => {
-  writeFileSync(join(dir, UNIT), '[Service]\nExecStart=/bin/sleep 1000\n');
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', dir, '--log-level', 'debug']);
-  client = await connectClient(bus.address);
+  lab = await openLab('unitd-log-order-', { [UNIT]: () => '[Service]\nExecStart=/bin/sleep 1000\n' });
+  client = await connectClient(lab.bus.address);
   await client.call(M, MI, 'Subscribe');
   await client.addMatch("type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'");
 });
 
 afterAll(async () => {
   client?.close();
-  await unitd?.stop(); // stops the unit's process with it
-  await bus?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await closeLab(lab); // unitd stops the unit's process on its way out
 });
 
 /** runs a job method and resolves in the same poll phase as the JobRemoved that ends it, plus one setImmediate */
@@ -64,8 +54,8 @@ describe('log lines and D-Bus signals', () => {
       ['StartUnit', 'running'],
     ] as const) {
       const job = await jobAndItsEnd(method);
-      expect(unitd.logs.some((l) => l.msg === 'job finished' && l.job === job)).toBe(true);
-      expect(unitd.logs.some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.subState === subState)).toBe(true);
+      expect(lab.unitd.logs.some((l) => l.msg === 'job finished' && l.job === job)).toBe(true);
+      expect(lab.unitd.logs.some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.subState === subState)).toBe(true);
     }
   });
 
@@ -77,19 +67,19 @@ describe('log lines and D-Bus signals', () => {
     const activeState = async (): Promise<unknown> =>
       ((await client.call(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', ['org.freedesktop.systemd1.Unit', 'ActiveState']))[0] as { value: unknown }).value;
     expect(await activeState()).toBe('active');
-    const before = unitd.logs.length;
+    const before = lab.unitd.logs.length;
     await client.call(M, MI, 'KillUnit', 'ssi', [UNIT, 'main', 15]);
     const deadline = Date.now() + 5000;
     while ((await activeState()) === 'active' && Date.now() < deadline);
     await new Promise((r) => setImmediate(r));
-    expect(unitd.logs.slice(before).some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.activeState !== 'active')).toBe(true);
+    expect(lab.unitd.logs.slice(before).some((l) => l.msg === 'unit state changed' && l.unit === UNIT && l.activeState !== 'active')).toBe(true);
     await client.call(M, MI, 'Subscribe');
     await jobAndItsEnd('StartUnit');
   });
 
   it('the lines of a KillUnit, which sends no signal, arrive too', async () => {
-    const before = unitd.logs.filter((l) => l.msg === 'signal sent on client request').length;
+    const before = lab.unitd.logs.filter((l) => l.msg === 'signal sent on client request').length;
     for (let i = 0; i < 5; i++) await client.call(M, MI, 'KillUnit', 'ssi', [UNIT, 'main', 18]);
-    await eventually(() => unitd.logs.filter((l) => l.msg === 'signal sent on client request').length === before + 5, 2000, 'five kill lines');
+    await eventually(() => lab.unitd.logs.filter((l) => l.msg === 'signal sent on client request').length === before + 5, 2000, 'five kill lines');
   });
 });

@@ -96,13 +96,14 @@ describe('daemon-reload', () => {
     expect(await get('org.freedesktop.systemd1.Service', 'MainPID')).toBe(mainBefore);
   });
 
-  it('a referenced not-found unit whose file appears is loaded at the reload, the same object answering with the new settings', async () => {
+  it('a referenced not-found unit whose file appears is loaded at the reload, the same object answering with the new settings (also where unitd kept the bus object from before)', async () => {
     const [path] = await client.call(M, MI, 'LoadUnit', 's', ['reload-late.service']);
     const late = path as string;
     // referenced, so the same unit lives on through the reload instead of being collected
     await client.call(late, 'org.freedesktop.systemd1.Unit', 'Ref');
     const state = async (iface: string, prop: string): Promise<unknown> => ((await client.call(late, PROPS, 'Get', 'ss', [iface, prop]))[0] as { value: unknown }).value;
     expect(await state('org.freedesktop.systemd1.Unit', 'LoadState')).toBe('not-found');
+    expect(await state('org.freedesktop.systemd1.Service', 'Type')).toBe('');
     writeFileSync(join(dir, 'reload-late.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
     await client.call(M, MI, 'Reload');
     expect(await state('org.freedesktop.systemd1.Unit', 'LoadState')).toBe('loaded');
