@@ -6,48 +6,46 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { BufferedLogDestination } from '../../../src/log.js';
 
 describe('buffered log destination', () => {
-  it('writes the lines logged close together with one write, in order, shortly after', async () => {
+  /** a logger on a temp file, and that file's text; the file goes when fn is done */
+  async function withLogFile(fn: (log: Logger, text: () => string) => void | Promise<void>): Promise<void> {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-log-')), 'log');
     const fd = fs.openSync(file, 'w');
     try {
-      const log = pino({ base: null, timestamp: false }, new BufferedLogDestination(fd));
-      log.info({ n: 1 }, 'one');
-      await new Promise((r) => setImmediate(r));
-      log.info({ n: 2 }, 'two'); // a later event-loop turn
-      expect(fs.readFileSync(file, 'utf8')).toBe(''); // nothing written inside the calls that logged
-      await new Promise((r) => setTimeout(r, 50));
-      expect(fs.readFileSync(file, 'utf8')).toBe('{"level":30,"n":1,"msg":"one"}\n{"level":30,"n":2,"msg":"two"}\n');
-      log.warn('three');
-      log.flush();
-      expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+      await fn(pino({ base: null, timestamp: false }, new BufferedLogDestination(fd)), () => fs.readFileSync(file, 'utf8'));
     } finally {
       fs.closeSync(fd);
       fs.rmSync(path.dirname(file), { recursive: true });
     }
-  });
+  }
 
-  it('writes at once when 16 KiB are waiting', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-log-')), 'log');
-    const fd = fs.openSync(file, 'w');
-    try {
-      const log = pino({ base: null, timestamp: false }, new BufferedLogDestination(fd));
+  it('writes the lines logged close together with one write, in order, shortly after', () =>
+    withLogFile(async (log, text) => {
+      log.info({ n: 1 }, 'one');
+      await new Promise((r) => setImmediate(r));
+      log.info({ n: 2 }, 'two'); // a later event-loop turn
+      expect(text()).toBe(''); // nothing written inside the calls that logged
+      await new Promise((r) => setTimeout(r, 50));
+      expect(text()).toBe('{"level":30,"n":1,"msg":"one"}\n{"level":30,"n":2,"msg":"two"}\n');
+      log.warn('three');
+      log.flush();
+      expect(text().split('\n').filter(Boolean)).toHaveLength(3);
+    }));
+
+  it('writes at once when 16 KiB are waiting', () =>
+    withLogFile((log, text) => {
       const filler = 'x'.repeat(1000);
       for (let i = 0; i < 20; i++) log.info({ i, filler }, 'big');
-      const written = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      const written = text().split('\n').filter(Boolean);
       expect(written.length).toBeGreaterThan(0);
       expect(written.length).toBeLessThan(20);
       expect(JSON.parse(written[0]!)).toMatchObject({ i: 0 });
       log.flush();
-      expect(fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(20);
-    } finally {
-      fs.closeSync(fd);
-      fs.rmSync(path.dirname(file), { recursive: true });
-    }
-  });
+      expect(text().split('\n').filter(Boolean)).toHaveLength(20);
+    }));
 
   it('writes what is pending when the process exits right after logging', () => {
     const script = `
