@@ -14,7 +14,7 @@ import { Manager } from './manager.js';
 import { unitSearchPath } from './units/search-path.js';
 import { UnitStore } from './units/unit-loader.js';
 import { isValidUnitName } from './units/unit-name.js';
-import { createProcessTracker } from './processes/index.js';
+import { createProcessTracker, stopFdInheritance } from './processes/index.js';
 import { becomeSystemManager, requireSystemManagerGround } from './system-manager.js';
 
 export const BUS_NAME = 'org.freedesktop.systemd1';
@@ -70,6 +70,10 @@ async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus
 export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaemon> {
   // --system-manager: refused (throws) unless PID 1 or in a container; checked before anything starts
   if (opts.systemManager) requireSystemManagerGround();
+  // before any process is started: the services, the embedded dbus-daemon
+  const fds = stopFdInheritance();
+  if (fds.marked.length > 0) log.info({ fds: fds.marked }, 'inherited descriptors marked close-on-exec: no service gets them');
+  if (fds.left.length > 0) log.warn({ fds: fds.left }, 'inherited descriptors could not be marked close-on-exec: every service gets them');
   const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
   const store = new UnitStore({ scope: opts.scope, searchPath });
   const tracker = createProcessTracker({ force: opts.tracker === 'auto' ? undefined : opts.tracker });

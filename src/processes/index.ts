@@ -40,6 +40,7 @@ export type * from './types.js';
 export { CgroupTracker } from './cgroup-tracker.js';
 export { ProcTracker } from './proc-tracker.js';
 export { reaper } from './reaper.js';
+export { stopFdInheritance } from './inherited-fds.js';
 export { spawnRegistered, isLibuvOwned } from './spawn-registry.js';
 /** the cgroup v2 path of any PID (GetUnitProcesses' first field), null when unknown */
 export { cgroupOfPid } from './cgroup-fs.js';

@@ -13,6 +13,7 @@
 //    must be reaped by PID here, or they stay zombies. Node has no wait call.
 //  - poll(2) with a 0 timeout: tells whether a pidfd became readable (the process ended) for
 //    processes that are not our children and so never cause SIGCHLD.
+//  - fcntl(F_SETFD): marks descriptors unitd inherited close-on-exec (see inherited-fds.ts).
 //
 // Everything degrades: when koffi or libc cannot be loaded, `native` is null and callers fall back
 // to /proc checks + process.kill (with the identity check done just before).
@@ -30,6 +31,8 @@ const P_ALL = 0;
 const P_PID = 1;
 const POLLIN = 0x1;
 const SI_QUEUE = -1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
 
 export interface NativeError extends Error {
   code: string;
@@ -80,6 +83,8 @@ export interface Native {
   /** which of the fds are readable right now (poll with a 0 timeout) */
   pollReadable(fds: number[]): Set<number>;
   close(fd: number): void;
+  /** fcntl(fd, F_SETFD, FD_CLOEXEC); throws NativeError */
+  setCloseOnExec(fd: number): void;
 }
 
 function load(): Native | null {
@@ -103,6 +108,7 @@ function load(): Native | null {
   const waitid = libc.func('int waitid(int, int, void *, int)');
   const poll = libc.func('int poll(void *, unsigned long, int)');
   const closeFn = libc.func('int close(int)');
+  const fcntl = libc.func('int fcntl(int, int, ...)');
   // union sigval is passed by value in one integer register on x86_64 and aarch64: an intptr_t
   // whose low 32 bits are sival_int is ABI-identical.
   const sigqueueFn = libc.func('int sigqueue(int, int, intptr_t)');
@@ -181,6 +187,9 @@ function load(): Native | null {
     },
     close(fd) {
       closeFn(fd);
+    },
+    setCloseOnExec(fd) {
+      if ((fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) as number) < 0) throw errnoError('fcntl', errno());
     },
   };
 }

@@ -23,8 +23,18 @@ export interface UnitdProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startUnitd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<UnitdProcess> {
-  const child = spawn(process.execPath, [UNITD_MAIN, ...args], {
+export interface StartOptions {
+  /** unitd inherits /dev/null on this descriptor, open and not close-on-exec, as from a careless parent */
+  inheritedFd?: number;
+}
+
+export async function startUnitd(args: string[], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<UnitdProcess> {
+  // bash (not Node's spawn, whose extra stdio arrives close-on-exec) opens the descriptor, then becomes node
+  const [cmd, argv] =
+    opts.inheritedFd === undefined
+      ? [process.execPath, [UNITD_MAIN, ...args]]
+      : ['/bin/bash', ['-c', `exec "$@" ${opts.inheritedFd}</dev/null`, 'unitd-wrapper', process.execPath, UNITD_MAIN, ...args]];
+  const child = spawn(cmd, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
