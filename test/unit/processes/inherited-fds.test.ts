@@ -6,12 +6,13 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-function runWithInheritedFd50(mark: boolean): { before: number[]; result: { marked: number[]; left: number[] } | null; childFds: string[] } {
+function runWithInheritedFd50(mark: 'native' | 'no-native' | 'none'): { before: number[]; result: { marked: number[]; left: number[] } | null; childFds: string[] } {
+  const call = { none: 'null', native: 'stopFdInheritance()', 'no-native': 'stopFdInheritance(null)' }[mark];
   const script = `
     import { spawnSync } from 'node:child_process';
     import { inheritableFds, stopFdInheritance } from ${JSON.stringify(path.resolve('dist/processes/inherited-fds.js'))};
     const before = inheritableFds();
-    const result = ${mark} ? stopFdInheritance() : null;
+    const result = ${call};
     // the descriptors of the shell itself ($$), as a service would have them
     const ls = spawnSync('/bin/sh', ['-c', 'ls /proc/$$/fd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     process.stdout.write(JSON.stringify({ before, result, childFds: ls.stdout.split(/\\s+/).filter(Boolean) }));
@@ -26,16 +27,23 @@ function runWithInheritedFd50(mark: boolean): { before: number[]; result: { mark
 
 describe('inherited descriptors', () => {
   it('an inherited fd is found, and without marking it a started process gets it', () => {
-    const r = runWithInheritedFd50(false);
+    const r = runWithInheritedFd50('none');
     expect(r.before).toContain(50);
     expect(r.childFds).toContain('50');
   });
 
   it('marked close-on-exec, a started process gets none above 2', () => {
-    const r = runWithInheritedFd50(true);
+    const r = runWithInheritedFd50('native');
     expect(r.result!.marked).toContain(50);
     expect(r.result!.left).toEqual([]);
     expect(r.childFds).not.toContain('50');
     expect(r.childFds.filter((fd) => Number(fd) > 2)).toEqual([]);
+  });
+
+  it('without the native calls the fd is reported as left, and still inherited', () => {
+    const r = runWithInheritedFd50('no-native');
+    expect(r.result!.marked).toEqual([]);
+    expect(r.result!.left).toContain(50);
+    expect(r.childFds).toContain('50');
   });
 });
