@@ -126,6 +126,7 @@ export function serviceInterface(spec: InterfaceSpec, unit: Unit, ctx: ServiceCo
     WorkingDirectory: () => s().workingDirectory,
     User: () => s().user,
     Group: () => s().group,
+    IgnoreSIGPIPE: () => s().ignoreSigpipe,
     KillMode: () => k().killMode,
     KillSignal: () => k().killSignal,
     RestartKillSignal: () => k().restartKillSignal || k().killSignal,

@@ -11,6 +11,8 @@
 //   without touching the environment (bash `exec -a` is the fallback; bash adds SHLVL/_).
 // - dash exports PWD (and OLDPWD after cd) of its own; the step unsets them, or sets them to the
 //   values the caller asked for, so the program sees exactly req.env.
+// - IgnoreSIGPIPE=yes: `trap "" PIPE` before the exec; an ignored signal stays ignored in the new
+//   program.
 // Exit codes of the step follow systemd's: 200 (chdir), 219 (cgroup), 127/126 from a failed exec.
 
 import fs from 'node:fs';
@@ -24,7 +26,9 @@ const STEP = [
   'if [ -n "$2" ]; then cd -- "$2" || exit 200; fi',
   'if [ "$3" = 1 ]; then PWD=$4; export PWD; else unset PWD; fi',
   'if [ "$5" = 1 ]; then OLDPWD=$6; export OLDPWD; else unset OLDPWD; fi',
-  'shift 6',
+  // an ignored signal stays ignored across exec: the program starts with SIGPIPE ignored
+  'if [ "$7" = 1 ]; then trap "" PIPE; fi',
+  'shift 7',
   'exec "$@"',
 ].join('\n');
 
@@ -187,6 +191,7 @@ export function launch(req: SpawnRequest, opts: LaunchOptions = {}): SpawnedProc
     hasPwd ? env.PWD! : '',
     hasOldPwd ? '1' : '0',
     hasOldPwd ? env.OLDPWD! : '',
+    req.ignoreSigpipe ? '1' : '0',
     ...finalCommand(req),
   ];
   const out = req.onOutput ? 'pipe' : 'ignore';

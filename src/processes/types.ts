@@ -27,6 +27,8 @@ export interface SpawnRequest {
   /** User=/Group= (names or numeric ids); unset = run as unitd's user */
   user?: string;
   group?: string;
+  /** start with SIGPIPE ignored (IgnoreSIGPIPE=yes, systemd's default) */
+  ignoreSigpipe?: boolean;
   /** one call per line of output, without the newline */
   onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
 }

@@ -301,6 +301,7 @@ export class ServiceRuntime {
         cwd: this.workingDirectory(),
         user: this.cfg.user || undefined,
         group: this.cfg.group || undefined,
+        ignoreSigpipe: this.cfg.ignoreSigpipe,
         onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
       });
     } catch (err) {

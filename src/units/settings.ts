@@ -305,13 +305,14 @@ add('Service', 'Environment', 'environment', true, environment);
 add('Service', 'EnvironmentFile', 'list', true, environmentFile);
 add('Service', 'PAMName', 'string', true, printfString((c, v) => (c.pamName = v)));
 add('Service', 'DynamicUser', 'bool', false, bool(() => {}, true));
+add('Service', 'IgnoreSIGPIPE', 'bool', false, bool((c, v) => (c.service!.ignoreSigpipe = v)));
 add('Service', 'Slice', 'string', true, slice);
 
 const ACCEPTED_EXEC_KEYS = `AmbientCapabilities AppArmorProfile BindPaths BindReadOnlyPaths CPUAffinity CPUSchedulingPolicy
 CPUSchedulingPriority CPUSchedulingResetOnFork CacheDirectory CacheDirectoryMode Capabilities
 CapabilityBoundingSet ConfigurationDirectory ConfigurationDirectoryMode CoredumpFilter ExecPaths
 ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass IOSchedulingPriority IPCNamespacePath
-IgnoreSIGPIPE InaccessibleDirectories InaccessiblePaths KeyringMode LimitAS LimitCORE LimitCPU LimitDATA
+InaccessibleDirectories InaccessiblePaths KeyringMode LimitAS LimitCORE LimitCPU LimitDATA
 LimitFSIZE LimitLOCKS LimitMEMLOCK LimitMSGQUEUE LimitNICE LimitNOFILE LimitNPROC LimitRSS LimitRTPRIO
 LimitRTTIME LimitSIGPENDING LimitSTACK LoadCredential LoadCredentialEncrypted LockPersonality LogExtraFields
 LogLevelMax LogNamespace LogRateLimitBurst LogRateLimitIntervalSec LogsDirectory LogsDirectoryMode

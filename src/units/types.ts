@@ -135,6 +135,8 @@ export interface ServiceSection {
   pidFile: string;
   remainAfterExit: boolean;
   guessMainPID: boolean;
+  /** IgnoreSIGPIPE= (default yes): the service's processes start with SIGPIPE ignored */
+  ignoreSigpipe: boolean;
   restartUSec: bigint;
   timeoutStartUSec: bigint;
   timeoutStopUSec: bigint;

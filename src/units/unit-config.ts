@@ -111,6 +111,7 @@ export function defaultServiceSection(kill: KillContext): ServiceSection {
     pidFile: '',
     remainAfterExit: false,
     guessMainPID: true,
+    ignoreSigpipe: true,
     restartUSec: DEFAULT_RESTART_USEC,
     timeoutStartUSec: DEFAULT_TIMEOUT_USEC,
     timeoutStopUSec: DEFAULT_TIMEOUT_USEC,

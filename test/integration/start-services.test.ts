@@ -30,6 +30,8 @@ import {
 
 const units = (work: string): Record<string, string> => ({
   'ss-simple.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  'ss-pipe.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  'ss-nopipe.service': '[Service]\nIgnoreSIGPIPE=no\nExecStart=/bin/sleep 1000\n',
   'ss-exit0.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n",
   'ss-exit3.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 3'\n",
   'ss-kill.service': '[Service]\nExecStart=/bin/sleep 1000\n',
@@ -406,6 +408,28 @@ describe('the execution environment', () => {
     expect(st.Uid!.split(/\s+/)).toEqual([nobody[2], nobody[2], nobody[2], nobody[2]]);
     expect(st.Gid!.split(/\s+/)[0]).toBe(nobody[3]);
     await u.systemctl(['stop', 'ss-user.service']);
+  });
+
+  it('IgnoreSIGPIPE=: SIGPIPE is ignored by default, not with =no; the property says which', async () => {
+    const r = await onBoth(async (s) => {
+      const out: Record<string, { property: string | undefined; sigpipeIgnored: boolean }> = {};
+      for (const unit of ['ss-pipe.service', 'ss-nopipe.service']) {
+        await s.systemctl(['start', unit]);
+        const p = await s.show(unit, ['MainPID', 'IgnoreSIGPIPE']);
+        const pid = num(p.MainPID);
+        // unitd's process runs its launch step first: wait for the exec
+        for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await sleep(20);
+        const ignored = BigInt(`0x${procStatus(pid)!.SigIgn}`);
+        out[unit] = { property: p.IgnoreSIGPIPE, sigpipeIgnored: (ignored & (1n << 12n)) !== 0n }; // bit 12: signal 13
+        await s.systemctl(['stop', unit]);
+      }
+      return out;
+    });
+    expect(r.unitd).toEqual({
+      'ss-pipe.service': { property: 'yes', sigpipeIgnored: true },
+      'ss-nopipe.service': { property: 'no', sigpipeIgnored: false },
+    });
+    expectSame(r);
   });
 
   it('$MAINPID in ExecReload= and ExecStop=', async () => {

@@ -186,7 +186,14 @@ describe('settings semantics', () => {
     expect(u.service?.timeoutStartUSec).toBe(90_000_000n);
     expect(u.service?.timeoutStopUSec).toBe(90_000_000n);
     expect(u.service?.restartUSec).toBe(100_000n);
+    expect(u.service?.ignoreSigpipe).toBe(true);
     expect(u.unitFileState).toBe('static');
+  });
+
+  it('IgnoreSIGPIPE=no turns the default off; a bad value is ignored with a warning', () => {
+    const u = store.load('sigpipe.service');
+    expect(u.service?.ignoreSigpipe).toBe(false);
+    expect(messages(u)).toEqual(['low/sigpipe.service:4: Failed to parse boolean value, ignoring: perhaps']);
   });
 
   it('last assignment wins; an empty Exec assignment resets the list (oracle)', () => {
