@@ -4,6 +4,7 @@ import type { Unit, ExecStatus } from '../units/unit.js';
 import { EXEC_KINDS, USEC_INFINITY, type ExecCommand, type ExitStatusSet, type ServiceSection } from '../units/types.js';
 import type { InterfaceImpl, MethodHandler } from './object-server.js';
 import type { InterfaceSpec } from './interface-spec.js';
+import type { ResourceLimit } from '../units/resource-limit.js';
 
 export const SERVICE_INTERFACE = 'org.freedesktop.systemd1.Service';
 
@@ -21,6 +22,8 @@ export interface CgroupFigures {
 export interface ServiceContext {
   cgroupFigures(unit: Unit): CgroupFigures;
   defaultSlice: string;
+  /** what a service without LimitNOFILE= gets */
+  defaultLimitNOFILE: ResourceLimit;
   methods: (unit: Unit) => Record<string, MethodHandler>;
 }
 
@@ -123,6 +126,8 @@ export function serviceInterface(spec: InterfaceSpec, unit: Unit, ctx: ServiceCo
     LogNamespace: () => '',
     Environment: () => s().environment,
     EnvironmentFiles: () => s().environmentFiles.map((f) => (f.startsWith('-') ? [f.slice(1), true] : [f, false])),
+    LimitNOFILE: () => (s().limitNOFILE ?? ctx.defaultLimitNOFILE).hard,
+    LimitNOFILESoft: () => (s().limitNOFILE ?? ctx.defaultLimitNOFILE).soft,
     WorkingDirectory: () => s().workingDirectory,
     User: () => s().user,
     Group: () => s().group,

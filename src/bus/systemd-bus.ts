@@ -19,6 +19,7 @@ import { serviceInterface, SERVICE_INTERFACE } from './service-interface.js';
 import { UnitOperations } from './unit-operations.js';
 import { REVERSE_DEPENDENCY, unitInterface, UNIT_INTERFACE } from './unit-interface.js';
 import { toWire, typeNode } from './wire-values.js';
+import { managerNofileDefault } from '../processes/nofile-limit.js';
 
 type MessageBus = ReturnType<typeof dbus.sessionBus>;
 const { Message, Variant } = dbus;
@@ -242,6 +243,7 @@ export class SystemdBus {
           serviceInterface(this.spec(SERVICE_INTERFACE), unit, {
             cgroupFigures: (u) => cgroupFigures(this.manager.tracker, u),
             defaultSlice: this.manager.scope === 'system' ? 'system.slice' : 'app.slice',
+            defaultLimitNOFILE: managerNofileDefault(this.manager.scope),
             methods: (u) => this.ops.serviceMethods(u),
           }),
           unitImpl,

@@ -12,14 +12,15 @@
 // - dash exports PWD (and OLDPWD after cd) of its own; the step unsets them, or sets them to the
 //   values the caller asked for, so the program sees exactly req.env.
 // - IgnoreSIGPIPE=yes: `trap "" PIPE` before the exec; an ignored signal stays ignored in the new
-//   program.
-// Exit codes of the step follow systemd's: 200 (chdir), 219 (cgroup), 127/126 from a failed exec.
+//   program. RLIMIT_NOFILE is set with `ulimit` (nofile-limit.ts says which values).
+// Exit codes of the step follow systemd's: 205 (limits), 200 (chdir), 219 (cgroup), 127/126 from a failed exec.
 
 import fs from 'node:fs';
 import type { ExitInfo, SpawnRequest, SpawnedProcess } from './types.js';
 import { recordStartTime, spawnRegistered } from './spawn-registry.js';
 import { readStat } from './proc-stat.js';
 import { exitInfoFromNode } from './reaper.js';
+import { nofileStepsFor } from './nofile-limit.js';
 
 const STEP = [
   'if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || exit 219; fi',
@@ -28,7 +29,11 @@ const STEP = [
   'if [ "$5" = 1 ]; then OLDPWD=$6; export OLDPWD; else unset OLDPWD; fi',
   // an ignored signal stays ignored across exec: the program starts with SIGPIPE ignored
   'if [ "$7" = 1 ]; then trap "" PIPE; fi',
-  'shift 7',
+  // RLIMIT_NOFILE in the order that never has soft above hard; 205 is systemd's EXIT_LIMITS
+  'if [ -n "$8" ]; then ulimit -S -n "$8" || exit 205; fi',
+  'if [ -n "$9" ] && ! ulimit -H -n "$9" 2>/dev/null; then ulimit -S -n "${11}" || exit 205;',
+  'elif [ -n "${10}" ]; then ulimit -S -n "${10}" || exit 205; fi',
+  'shift 11',
   'exec "$@"',
 ].join('\n');
 
@@ -181,6 +186,7 @@ export function launch(req: SpawnRequest, opts: LaunchOptions = {}): SpawnedProc
   const env = { ...req.env, ...(opts.extraEnv ?? {}) };
   const hasPwd = Object.prototype.hasOwnProperty.call(env, 'PWD');
   const hasOldPwd = Object.prototype.hasOwnProperty.call(env, 'OLDPWD');
+  const nofile = req.nofile ? nofileStepsFor(req.nofile) : { softFirst: '', hard: '', softAfter: '', softIfHardRefused: '' };
   const args = [
     '-c',
     STEP,
@@ -192,6 +198,10 @@ export function launch(req: SpawnRequest, opts: LaunchOptions = {}): SpawnedProc
     hasOldPwd ? '1' : '0',
     hasOldPwd ? env.OLDPWD! : '',
     req.ignoreSigpipe ? '1' : '0',
+    nofile.softFirst,
+    nofile.hard,
+    nofile.softAfter,
+    nofile.softIfHardRefused,
     ...finalCommand(req),
   ];
   const out = req.onOutput ? 'pipe' : 'ignore';

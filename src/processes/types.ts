@@ -29,6 +29,8 @@ export interface SpawnRequest {
   group?: string;
   /** start with SIGPIPE ignored (IgnoreSIGPIPE=yes, systemd's default) */
   ignoreSigpipe?: boolean;
+  /** the RLIMIT_NOFILE to start with (unset: unitd's own) */
+  nofile?: { soft: bigint; hard: bigint };
   /** one call per line of output, without the newline */
   onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
 }

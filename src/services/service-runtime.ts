@@ -16,6 +16,7 @@ import { now } from '../util/clock.js';
 import { hasExeced } from './exec-detection.js';
 import { DEFAULT_PATH, environmentAssignments, environmentFiles, expandArgv } from './exec-environment.js';
 import { exitCodeName, failureResult, isCleanExit, type ServiceResult, CLD_EXITED } from './exit-status.js';
+import { managerNofileDefault } from '../processes/nofile-limit.js';
 
 export type ServiceState =
   | 'dead'
@@ -302,6 +303,7 @@ export class ServiceRuntime {
         user: this.cfg.user || undefined,
         group: this.cfg.group || undefined,
         ignoreSigpipe: this.cfg.ignoreSigpipe,
+        nofile: this.cfg.limitNOFILE ?? managerNofileDefault(this.host.scope),
         onOutput: (stream, line) => this.log.info({ unit: this.unit.id, stream, pid: proc.identity.pid }, line),
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { UnitConfig } from './unit-config.js';
 import { parseExecLine } from './exec-line.js';
 import { parseBooleanValue, parseExitStatusValue, parseSignalValue, parseTimeValue, splitValueWords } from './setting-values.js';
 import { isValidUnitName } from './unit-name.js';
+import { parseResourceLimit, type ResourceLimit } from './resource-limit.js';
 
 /** What a setting needs from the loader while it is applied. */
 export interface SettingContext {
@@ -40,6 +41,7 @@ export type SettingKind =
   | 'timespan'
   | 'enum'
   | 'unsigned'
+  | 'resource-limit'
   | 'exec'
   | 'exit-status'
   | 'condition'
@@ -117,6 +119,15 @@ export const unsigned =
       return;
     }
     set(c, Number(t));
+  };
+
+export const resourceLimit =
+  (set: Setter<ResourceLimit>): Apply =>
+  (c, value, ctx) => {
+    const limit = parseResourceLimit(value);
+    if (limit === 'soft-above-hard') ctx.warn(`Soft resource limit chosen higher than hard limit, ignoring: ${value}`);
+    else if (limit === undefined) ctx.warn(`Failed to parse resource value, ignoring: ${value}`);
+    else set(c, limit);
   };
 
 export function enumOf<T extends string>(values: readonly T[], what: string, set: Setter<T>): Apply {

@@ -54,6 +54,7 @@ import {
   timeoutAbort,
   timespan,
   unsigned,
+  resourceLimit,
   userOrGroup,
   workingDirectory,
   busName,
@@ -306,6 +307,7 @@ add('Service', 'EnvironmentFile', 'list', true, environmentFile);
 add('Service', 'PAMName', 'string', true, printfString((c, v) => (c.pamName = v)));
 add('Service', 'DynamicUser', 'bool', false, bool(() => {}, true));
 add('Service', 'IgnoreSIGPIPE', 'bool', false, bool((c, v) => (c.service!.ignoreSigpipe = v)));
+add('Service', 'LimitNOFILE', 'resource-limit', false, resourceLimit((c, v) => (c.service!.limitNOFILE = v)));
 add('Service', 'Slice', 'string', true, slice);
 
 const ACCEPTED_EXEC_KEYS = `AmbientCapabilities AppArmorProfile BindPaths BindReadOnlyPaths CPUAffinity CPUSchedulingPolicy
@@ -313,7 +315,7 @@ CPUSchedulingPriority CPUSchedulingResetOnFork CacheDirectory CacheDirectoryMode
 CapabilityBoundingSet ConfigurationDirectory ConfigurationDirectoryMode CoredumpFilter ExecPaths
 ExecSearchPath ExtensionDirectories ExtensionImages IOSchedulingClass IOSchedulingPriority IPCNamespacePath
 InaccessibleDirectories InaccessiblePaths KeyringMode LimitAS LimitCORE LimitCPU LimitDATA
-LimitFSIZE LimitLOCKS LimitMEMLOCK LimitMSGQUEUE LimitNICE LimitNOFILE LimitNPROC LimitRSS LimitRTPRIO
+LimitFSIZE LimitLOCKS LimitMEMLOCK LimitMSGQUEUE LimitNICE LimitNPROC LimitRSS LimitRTPRIO
 LimitRTTIME LimitSIGPENDING LimitSTACK LoadCredential LoadCredentialEncrypted LockPersonality LogExtraFields
 LogLevelMax LogNamespace LogRateLimitBurst LogRateLimitIntervalSec LogsDirectory LogsDirectoryMode
 MemoryDenyWriteExecute MountAPIVFS MountFlags MountImages NUMAMask NUMAPolicy NetworkNamespacePath Nice

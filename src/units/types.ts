@@ -1,6 +1,8 @@
 // Shared shapes of the unit store: what a unit file becomes after parsing and loading.
 // Times are microseconds as bigint; USEC_INFINITY means "infinity"/"unset" as in systemd.
 
+import type { ResourceLimit } from './resource-limit.js';
+
 export const USEC_INFINITY = 0xffff_ffff_ffff_ffffn;
 
 /** Where a setting came from, for logs and errors ("file:line"). */
@@ -137,6 +139,8 @@ export interface ServiceSection {
   guessMainPID: boolean;
   /** IgnoreSIGPIPE= (default yes): the service's processes start with SIGPIPE ignored */
   ignoreSigpipe: boolean;
+  /** LimitNOFILE=; null: the manager's default (see processes/nofile-limit.ts) */
+  limitNOFILE: ResourceLimit | null;
   restartUSec: bigint;
   timeoutStartUSec: bigint;
   timeoutStopUSec: bigint;

@@ -112,6 +112,7 @@ export function defaultServiceSection(kill: KillContext): ServiceSection {
     remainAfterExit: false,
     guessMainPID: true,
     ignoreSigpipe: true,
+    limitNOFILE: null,
     restartUSec: DEFAULT_RESTART_USEC,
     timeoutStartUSec: DEFAULT_TIMEOUT_USEC,
     timeoutStopUSec: DEFAULT_TIMEOUT_USEC,

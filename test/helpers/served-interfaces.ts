@@ -41,6 +41,7 @@ export function servedInterfaces(unitName = 'demo.service'): {
     serviceImpl: serviceInterface(specs.get(SERVICE_INTERFACE)!, unit, {
       cgroupFigures: () => ({ memoryCurrent: UINT64_MAX, memoryAvailable: UINT64_MAX, cpuUsageNSec: UINT64_MAX, tasksCurrent: UINT64_MAX, controlGroupId: 0n }),
       defaultSlice: 'system.slice',
+      defaultLimitNOFILE: { soft: 1024n, hard: 524288n },
       methods: (u) => ops.serviceMethods(u),
     }),
     managerImpl: managerInterface(specs.get(MANAGER_INTERFACE)!, {

@@ -32,6 +32,8 @@ const units = (work: string): Record<string, string> => ({
   'ss-simple.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-pipe.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-nopipe.service': '[Service]\nIgnoreSIGPIPE=no\nExecStart=/bin/sleep 1000\n',
+  'ss-nofile.service': '[Service]\nLimitNOFILE=4096\nExecStart=/bin/sleep 1000\n',
+  'ss-nofile2.service': '[Service]\nLimitNOFILE=100:2000\nExecStart=/bin/sleep 1000\n',
   'ss-exit0.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n",
   'ss-exit3.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 3'\n",
   'ss-kill.service': '[Service]\nExecStart=/bin/sleep 1000\n',
@@ -430,6 +432,33 @@ describe('the execution environment', () => {
       'ss-nopipe.service': { property: 'no', sigpipeIgnored: false },
     });
     expectSame(r);
+  });
+
+  it('LimitNOFILE= as systemd; without it soft 1024 and, for a system manager, a hard limit of at least 512 Ki', async () => {
+    const limitsOf = (pid: number): string[] => /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))!.slice(1, 3);
+    const run = async (s: Side, unit: string): Promise<{ props: string[]; proc: string[] }> => {
+      await s.systemctl(['start', unit]);
+      const p = await s.show(unit, ['MainPID', 'LimitNOFILE', 'LimitNOFILESoft']);
+      const pid = num(p.MainPID);
+      for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await sleep(20);
+      const proc = limitsOf(pid);
+      await s.systemctl(['stop', unit]);
+      return { props: [p.LimitNOFILESoft!, p.LimitNOFILE!], proc };
+    };
+    const r = await onBoth(async (s) => ({ one: await run(s, 'ss-nofile.service'), two: await run(s, 'ss-nofile2.service') }));
+    expect(r.unitd).toEqual({ one: { props: ['4096', '4096'], proc: ['4096', '4096'] }, two: { props: ['100', '2000'], proc: ['100', '2000'] } });
+    expectSame(r);
+    // the default, from the limit unitd started with (the same as this process's): unitd runs as a
+    // system manager here. The process gets it if the kernel lets it raise the hard limit
+    // (CAP_SYS_RESOURCE, which root may lack in a sandbox), else the nearest: the inherited hard limit.
+    const [ownSoft, ownHard] = limitsOf(process.pid).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+    const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+    const capEff = BigInt(`0x${procStatus(process.pid)!.CapEff}`);
+    const soft = Math.min(ownSoft!, 1024);
+    const hard = Math.min(nrOpen, Math.max(ownHard!, 524288));
+    const granted = hard <= ownHard! || ((capEff >> 24n) & 1n) === 1n;
+    const proc = granted ? [soft, hard] : [Math.min(soft, ownHard!), ownHard!];
+    expect(await run(u, 'ss-simple.service')).toEqual({ props: [String(soft), String(hard)], proc: proc.map(String) });
   });
 
   it('$MAINPID in ExecReload= and ExecStop=', async () => {

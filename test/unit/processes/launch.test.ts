@@ -78,3 +78,30 @@ describe('Type=exec detection', () => {
     }
   });
 });
+
+describe('RLIMIT_NOFILE of a launched process', () => {
+  async function limitsSeen(nofile: { soft: bigint; hard: bigint }): Promise<string[]> {
+    const lines: string[] = [];
+    const p = launch({
+      path: '/bin/sh',
+      argv: ['/bin/sh', '-c', 'echo "$(ulimit -S -n) $(ulimit -H -n)"'],
+      env: { PATH: '/usr/bin:/bin' },
+      nofile,
+      onOutput: (_stream, line) => lines.push(line),
+    });
+    expect(await p.exited).toEqual({ code: 1, status: 0 });
+    await new Promise((r) => setTimeout(r, 20)); // the last line may follow the exit
+    return lines[0]!.split(' ');
+  }
+
+  it('gets the soft and hard limits asked for (here below the current ones)', async () => {
+    expect(await limitsSeen({ soft: 100n, hard: 2000n })).toEqual(['100', '2000']);
+  });
+
+  it('a hard limit the kernel refuses (above fs.nr_open) leaves the hard limit as it was and caps the soft one by it', async () => {
+    const own = /^Max open files\s+(\S+)\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))!.slice(1, 3);
+    const nrOpen = BigInt(fs.readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    const ownHard = own[1] === 'unlimited' ? Infinity : Number(own[1]);
+    expect(await limitsSeen({ soft: 1024n, hard: nrOpen + 1n })).toEqual([String(Math.min(1024, ownHard)), own[1]]);
+  });
+});

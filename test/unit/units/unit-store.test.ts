@@ -190,6 +190,16 @@ describe('settings semantics', () => {
     expect(u.unitFileState).toBe('static');
   });
 
+  it('LimitNOFILE=: no value means the manager default; bad values are ignored with systemd\'s warnings', () => {
+    expect(store.load('plain.service').service?.limitNOFILE).toBeNull();
+    const u = store.load('nofile.service');
+    expect(u.service?.limitNOFILE).toEqual({ soft: 100n, hard: 2000n });
+    expect(messages(u)).toEqual([
+      'low/nofile.service:4: Failed to parse resource value, ignoring: lots',
+      'low/nofile.service:5: Soft resource limit chosen higher than hard limit, ignoring: 2000:100',
+    ]);
+  });
+
   it('IgnoreSIGPIPE=no turns the default off; a bad value is ignored with a warning', () => {
     const u = store.load('sigpipe.service');
     expect(u.service?.ignoreSigpipe).toBe(false);
