@@ -72,7 +72,7 @@ export function serviceInterface(spec: InterfaceSpec, unit: Unit, ctx: ServiceCo
     TimeoutStartFailureMode: () => s().timeoutStartFailureMode,
     TimeoutStopFailureMode: () => s().timeoutStopFailureMode,
     RuntimeMaxUSec: () => s().runtimeMaxUSec,
-    RuntimeRandomizedExtraUSec: () => 0n,
+    RuntimeRandomizedExtraUSec: () => s().runtimeRandomizedExtraUSec,
     WatchdogUSec: () => s().watchdogUSec,
     WatchdogTimestamp: () => 0n,
     WatchdogTimestampMonotonic: () => 0n,

@@ -546,11 +546,28 @@ export class ServiceRuntime {
       void this.enterSignal('stop-sigterm', f);
     } else if (this.serviceGood()) {
       this.setState('running');
+      this.armRuntimeMax();
     } else if (this.cfg.remainAfterExit) {
       this.setState('exited');
     } else {
       this.enterStop('success');
     }
+  }
+
+  /**
+   * RuntimeMaxSec= (plus a random part of RuntimeRandomizedExtraSec=): counted from when the
+   * service became active, so a reload, which comes back to 'running', does not restart it.
+   */
+  private armRuntimeMax(): void {
+    const max = this.cfg.runtimeMaxUSec;
+    if (max === USEC_INFINITY) return;
+    const extra = this.cfg.runtimeRandomizedExtraUSec;
+    const delta = extra > 0n ? BigInt(Math.floor(Math.random() * Number(extra))) : 0n;
+    const left = this.unit.timestamps.activeEnter.monotonic + max + delta - now().monotonic;
+    this.armTimer(left > 0n ? left : 1n, () => {
+      this.log.warn({ unit: this.unit.id }, 'Service reached runtime time limit. Stopping.');
+      this.enterStop('timeout');
+    });
   }
 
   /** service_good(): a main process runs, or (main unknown) the group still has processes. */

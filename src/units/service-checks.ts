@@ -97,7 +97,7 @@ export function verifyService(config: UnitConfig): ServiceVerdict {
   if (svc.runtimeMaxUSec !== USEC_INFINITY && oneshot) {
     warnings.push('RuntimeMaxSec= has no effect in combination with Type=oneshot. Ignoring.');
   }
-  if (svc.runtimeMaxUSec === USEC_INFINITY && config.runtimeRandomizedExtraUSec !== 0n) {
+  if (svc.runtimeMaxUSec === USEC_INFINITY && svc.runtimeRandomizedExtraUSec !== 0n) {
     warnings.push('Service has RuntimeRandomizedExtraSec= setting, but no RuntimeMaxSec=. Ignoring.');
   }
   return { error: null, warnings };

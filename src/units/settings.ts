@@ -260,7 +260,7 @@ const FAILURE_MODES = ['terminate', 'abort', 'kill'] as const;
 add('Service', 'TimeoutStartFailureMode', 'enum', false, enumOf(FAILURE_MODES, 'TimeoutStartFailureMode= setting', (c, v) => (c.service!.timeoutStartFailureMode = v)));
 add('Service', 'TimeoutStopFailureMode', 'enum', false, enumOf(FAILURE_MODES, 'TimeoutStopFailureMode= setting', (c, v) => (c.service!.timeoutStopFailureMode = v)));
 add('Service', 'RuntimeMaxSec', 'timespan', false, timespan((c, v) => (c.service!.runtimeMaxUSec = v)));
-add('Service', 'RuntimeRandomizedExtraSec', 'timespan', false, timespan((c, v) => (c.runtimeRandomizedExtraUSec = v)));
+add('Service', 'RuntimeRandomizedExtraSec', 'timespan', false, timespan((c, v) => (c.service!.runtimeRandomizedExtraUSec = v)));
 add('Service', 'WatchdogSec', 'timespan', false, timespan((c, v) => (c.service!.watchdogUSec = v)));
 const SERVICE_TYPES: readonly ServiceType[] = ['simple', 'exec', 'forking', 'oneshot', 'dbus', 'notify', 'idle'];
 add('Service', 'Type', 'enum', false, enumOf(SERVICE_TYPES, 'service type', (c, v) => (c.explicitServiceType = v)));

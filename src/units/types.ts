@@ -149,6 +149,7 @@ export interface ServiceSection {
   timeoutStartFailureMode: 'terminate' | 'abort' | 'kill';
   timeoutStopFailureMode: 'terminate' | 'abort' | 'kill';
   runtimeMaxUSec: bigint;
+  runtimeRandomizedExtraUSec: bigint;
   watchdogUSec: bigint;
   notifyAccess: 'none' | 'main' | 'exec' | 'all';
   /** '' until the service is loaded (as Type) */

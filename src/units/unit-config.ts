@@ -42,7 +42,6 @@ export interface UnitConfig {
   /** TimeoutStartSec=/TimeoutSec= was set (oneshot services otherwise get no start timeout) */
   startTimeoutDefined: boolean;
   pamName: string;
-  runtimeRandomizedExtraUSec: bigint;
   usbFunctionDescriptors: string;
   usbFunctionStrings: string;
   /** OOMPolicy= as configured; null: the default, which depends on Delegate= */
@@ -120,6 +119,7 @@ export function defaultServiceSection(kill: KillContext): ServiceSection {
     timeoutStartFailureMode: 'terminate',
     timeoutStopFailureMode: 'terminate',
     runtimeMaxUSec: USEC_INFINITY,
+    runtimeRandomizedExtraUSec: 0n,
     watchdogUSec: 0n,
     notifyAccess: 'none',
     oomPolicy: '',
@@ -155,7 +155,6 @@ export function newUnitConfig(unitType: string): UnitConfig {
     explicitServiceType: null,
     startTimeoutDefined: false,
     pamName: '',
-    runtimeRandomizedExtraUSec: 0n,
     usbFunctionDescriptors: '',
     usbFunctionStrings: '',
     explicitOOMPolicy: null,

@@ -32,6 +32,7 @@ const units = (work: string): Record<string, string> => ({
   'ss-simple.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-pipe.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-nopipe.service': '[Service]\nIgnoreSIGPIPE=no\nExecStart=/bin/sleep 1000\n',
+  'ss-runtime.service': `[Service]\nRuntimeMaxSec=1\nExecStart=/bin/sleep 1000\nExecStopPost=/bin/sh -c 'echo "$$SERVICE_RESULT" > ${work}/runtime-result'\n`,
   'ss-nofile.service': '[Service]\nLimitNOFILE=4096\nExecStart=/bin/sleep 1000\n',
   'ss-nofile2.service': '[Service]\nLimitNOFILE=100:2000\nExecStart=/bin/sleep 1000\n',
   'ss-exit0.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n",
@@ -431,6 +432,23 @@ describe('the execution environment', () => {
       'ss-pipe.service': { property: 'yes', sigpipeIgnored: true },
       'ss-nopipe.service': { property: 'no', sigpipeIgnored: false },
     });
+    expectSame(r);
+  });
+
+  it('RuntimeMaxSec=: stopped when the time is up, failed with Result=timeout', async () => {
+    const r = await onBoth(async (s) => {
+      rmSync(join(work, 'runtime-result'), { force: true });
+      await s.systemctl(['start', 'ss-runtime.service']);
+      const p = await waitState(s, 'ss-runtime.service', (q) => q.ActiveState === 'failed', ['ActiveState', 'SubState', 'Result', 'ActiveEnterTimestampMonotonic', 'InactiveEnterTimestampMonotonic'], 'runtime limit', 5000);
+      const ranMs = (num(p.InactiveEnterTimestampMonotonic) - num(p.ActiveEnterTimestampMonotonic)) / 1000;
+      await s.systemctl(['reset-failed', 'ss-runtime.service']);
+      return {
+        states: [p.ActiveState, p.SubState, p.Result],
+        ranAboutOneSecond: ranMs >= 1000 && ranMs < 1500,
+        serviceResult: readFileSync(join(work, 'runtime-result'), 'utf8').trim(),
+      };
+    }, true);
+    expect(r.unitd).toEqual({ states: ['failed', 'failed', 'timeout'], ranAboutOneSecond: true, serviceResult: 'timeout' });
     expectSame(r);
   });
 
