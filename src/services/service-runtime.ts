@@ -671,6 +671,15 @@ export class ServiceRuntime {
         this.enterRunning(f);
         return;
       case 'running':
+        // ExitType=cgroup: the service runs on while its cgroup has processes; the main process's
+        // result is kept for when the cgroup empties (onGroupEmpty). The watch is armed anew: the
+        // one armed at spawn may have seen the cgroup empty before the process had joined it.
+        if (s.exitType === 'cgroup' && this.group && !this.host.tracker.isEmpty(this.group)) {
+          this.setResult(f);
+          this.watchGroupEmpty();
+          this.unit.changed();
+          return;
+        }
         this.enterRunning(f);
         return;
       default:

@@ -33,6 +33,9 @@ const units = (work: string): Record<string, string> => ({
   'ss-pipe.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-nopipe.service': '[Service]\nIgnoreSIGPIPE=no\nExecStart=/bin/sleep 1000\n',
   'ss-runtime.service': `[Service]\nRuntimeMaxSec=1\nExecStart=/bin/sleep 1000\nExecStopPost=/bin/sh -c 'echo "$$SERVICE_RESULT" > ${work}/runtime-result'\n`,
+  'ss-cgexit0.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 1.5 & exit 0'\n",
+  'ss-cgexit3.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 1.5 & exit 3'\n",
+  'ss-cgstop.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 100 & exit 0'\n",
   'ss-nofile.service': '[Service]\nLimitNOFILE=4096\nExecStart=/bin/sleep 1000\n',
   'ss-nofile2.service': '[Service]\nLimitNOFILE=100:2000\nExecStart=/bin/sleep 1000\n',
   'ss-exit0.service': "[Service]\nExecStart=/bin/sh -c 'sleep 0.3; exit 0'\n",
@@ -431,6 +434,46 @@ describe('the execution environment', () => {
     expect(r.unitd).toEqual({
       'ss-pipe.service': { property: 'yes', sigpipeIgnored: true },
       'ss-nopipe.service': { property: 'no', sigpipeIgnored: false },
+    });
+    expectSame(r);
+  });
+
+  it('ExitType=cgroup: the service runs until its cgroup is empty; a failed main process is remembered', async () => {
+    const props = ['ActiveState', 'SubState', 'Result', 'MainPID', 'ExecMainCode', 'ExecMainStatus'];
+    const r = await onBoth(async (s) => {
+      const out: Record<string, unknown> = {};
+      for (const unit of ['ss-cgexit0.service', 'ss-cgexit3.service']) {
+        const start = await s.systemctl(['start', unit]);
+        await sleep(700);
+        const during = await s.show(unit, props);
+        // (an inactive unit may have been collected already: its exec status is then gone)
+        const after = await waitState(s, unit, (q) => q.ActiveState !== 'active', ['ActiveState', 'SubState', 'Result'], `${unit} ends`, 5000);
+        await s.systemctl(['reset-failed', unit]);
+        out[unit] = { start: start.code, during, after };
+      }
+      await s.systemctl(['start', 'ss-cgstop.service']);
+      await sleep(300);
+      const during = await s.show('ss-cgstop.service', props);
+      const stop = await s.systemctl(['stop', 'ss-cgstop.service']);
+      out.stop = { during, stop: stop.code, after: await s.show('ss-cgstop.service', props) };
+      return out;
+    });
+    expect(r.unitd).toEqual({
+      'ss-cgexit0.service': {
+        start: 0,
+        during: { ActiveState: 'active', SubState: 'running', Result: 'success', MainPID: '0', ExecMainCode: '1', ExecMainStatus: '0' },
+        after: { ActiveState: 'inactive', SubState: 'dead', Result: 'success' },
+      },
+      'ss-cgexit3.service': {
+        start: 0,
+        during: { ActiveState: 'active', SubState: 'running', Result: 'exit-code', MainPID: '0', ExecMainCode: '1', ExecMainStatus: '3' },
+        after: { ActiveState: 'failed', SubState: 'failed', Result: 'exit-code' },
+      },
+      stop: {
+        during: { ActiveState: 'active', SubState: 'running', Result: 'success', MainPID: '0', ExecMainCode: '1', ExecMainStatus: '0' },
+        stop: 0,
+        after: { ActiveState: 'inactive', SubState: 'dead', Result: 'success', MainPID: '0', ExecMainCode: '0', ExecMainStatus: '0' },
+      },
     });
     expectSame(r);
   });
