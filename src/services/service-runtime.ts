@@ -352,6 +352,9 @@ export class ServiceRuntime {
   }
 
   private onExit(role: 'main' | 'control', token: number, info: ExitInfo): void {
+    // The watch armed at spawn may have seen the cgroup empty before the new process joined it;
+    // when a process of ours ends and others are left, watch for them anew.
+    if (this.group && !this.host.tracker.isEmpty(this.group)) this.watchGroupEmpty();
     if (role === 'main') {
       if (this.main?.token !== token) return;
       this.onMainExit(info);
@@ -672,11 +675,9 @@ export class ServiceRuntime {
         return;
       case 'running':
         // ExitType=cgroup: the service runs on while its cgroup has processes; the main process's
-        // result is kept for when the cgroup empties (onGroupEmpty). The watch is armed anew: the
-        // one armed at spawn may have seen the cgroup empty before the process had joined it.
+        // result is kept for when the cgroup empties (onGroupEmpty)
         if (s.exitType === 'cgroup' && this.group && !this.host.tracker.isEmpty(this.group)) {
           this.setResult(f);
-          this.watchGroupEmpty();
           this.unit.changed();
           return;
         }

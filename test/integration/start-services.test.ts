@@ -11,6 +11,7 @@ import {
   DEST,
   Recorder,
   alive,
+  cgroup2Mount,
   expectSame,
   killPid,
   onBothSides,
@@ -33,6 +34,7 @@ const units = (work: string): Record<string, string> => ({
   'ss-pipe.service': '[Service]\nExecStart=/bin/sleep 1000\n',
   'ss-nopipe.service': '[Service]\nIgnoreSIGPIPE=no\nExecStart=/bin/sleep 1000\n',
   'ss-runtime.service': `[Service]\nRuntimeMaxSec=1\nExecStart=/bin/sleep 1000\nExecStopPost=/bin/sh -c 'echo "$$SERVICE_RESULT" > ${work}/runtime-result'\n`,
+  'ss-fork-gone.service': "[Service]\nType=forking\nExecStart=/bin/sh -c '/bin/sleep 1000 & /bin/sleep 1001 & exit 0'\n",
   'ss-cgexit0.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 1.5 & exit 0'\n",
   'ss-cgexit3.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 1.5 & exit 3'\n",
   'ss-cgstop.service': "[Service]\nExitType=cgroup\nExecStart=/bin/sh -c 'sleep 100 & exit 0'\n",
@@ -435,6 +437,20 @@ describe('the execution environment', () => {
       'ss-pipe.service': { property: 'yes', sigpipeIgnored: true },
       'ss-nopipe.service': { property: 'no', sigpipeIgnored: false },
     });
+    expectSame(r);
+  });
+
+  it('forking without a known main process: the service ends when its last process does', async () => {
+    const r = await onBoth(async (s) => {
+      await s.systemctl(['start', 'ss-fork-gone.service']);
+      const during = await s.show('ss-fork-gone.service', ['ActiveState', 'SubState', 'MainPID', 'ControlGroup']);
+      const procs = join(cgroup2Mount(), during.ControlGroup!, 'cgroup.procs');
+      for (const pid of readFileSync(procs, 'utf8').split('\n').filter(Boolean)) killPid(Number(pid));
+      const after = await waitState(s, 'ss-fork-gone.service', (q) => q.ActiveState !== 'active', ['ActiveState', 'SubState', 'Result'], 'fork-gone ends', 5000);
+      await s.systemctl(['reset-failed', 'ss-fork-gone.service']);
+      return { during: [during.ActiveState, during.SubState, during.MainPID], after };
+    });
+    expect(r.unitd).toEqual({ during: ['active', 'running', '0'], after: { ActiveState: 'inactive', SubState: 'dead', Result: 'success' } });
     expectSame(r);
   });
 
