@@ -1,6 +1,8 @@
 // The process-tree tracker's contract: what the service state machine and the signal scheduler
 // ask of it. Two implementations: cgroup v2 (preferred) and a /proc-based fallback.
 
+import type { ResourceLimit } from '../units/resource-limit.js';
+
 /** How a process ended, as waitid(2) reports it (systemd's ExecMainCode/ExecMainStatus). */
 export interface ExitInfo {
   /** si_code: 1 CLD_EXITED, 2 CLD_KILLED, 3 CLD_DUMPED */
@@ -30,7 +32,7 @@ export interface SpawnRequest {
   /** start with SIGPIPE ignored (IgnoreSIGPIPE=yes, systemd's default) */
   ignoreSigpipe?: boolean;
   /** the RLIMIT_NOFILE to start with (unset: unitd's own) */
-  nofile?: { soft: bigint; hard: bigint };
+  nofile?: ResourceLimit;
   /** one call per line of output, without the newline */
   onOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
 }

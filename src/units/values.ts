@@ -70,6 +70,12 @@ function safeAtoi(s: string): CIntResult {
   return parseCInteger(s, false, 0x7fffffffn, -0x80000000n);
 }
 
+/** safe_atou64(): a uint64 in C integer syntax, undefined when it is not one (max: the largest allowed) */
+export function safeAtou64(s: string, max = 0xffff_ffff_ffff_ffffn): bigint | undefined {
+  const r = parseCInteger(s, true, max, 0n);
+  return r.ok ? r.value : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Booleans
 
