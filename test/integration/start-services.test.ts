@@ -113,6 +113,14 @@ const onBoth = <T>(fn: (s: Side) => Promise<T>, sequential = false): Promise<Bot
 
 const num = (s: string | undefined): number => Number(s ?? 'NaN');
 
+/**
+ * Type=simple is active once the process exists, before it has exec'd its command (as in
+ * systemd); unitd's process runs its launch step first. Waits (up to 2 s) until it is `sleep`.
+ */
+async function waitForSleepExec(pid: number): Promise<void> {
+  for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await sleep(20);
+}
+
 async function waitState(s: Side, unit: string, pred: (p: Record<string, string>) => boolean, props: string[], what: string, timeoutMs = 10_000): Promise<Record<string, string>> {
   return waitUntil(async () => {
     const p = await s.show(unit, props);
@@ -407,10 +415,9 @@ describe('the execution environment', () => {
     const a = await u.systemctl(['start', 'ss-user.service']);
     expect(a.code, a.stderr).toBe(0);
     const p = await u.show('ss-user.service', ['MainPID']);
-    // Type=simple is active once the process exists, before it has exec'd its command (as in
-    // systemd): wait for the exec, then look at whom it runs as
+    // wait for the exec, then look at whom it runs as
     const pid = num(p.MainPID);
-    for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitForSleepExec(pid);
     const st = procStatus(pid)!;
     const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))!.split(':');
     expect(st.Uid!.split(/\s+/)).toEqual([nobody[2], nobody[2], nobody[2], nobody[2]]);
@@ -425,8 +432,7 @@ describe('the execution environment', () => {
         await s.systemctl(['start', unit]);
         const p = await s.show(unit, ['MainPID', 'IgnoreSIGPIPE']);
         const pid = num(p.MainPID);
-        // unitd's process runs its launch step first: wait for the exec
-        for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await sleep(20);
+        await waitForSleepExec(pid);
         const ignored = BigInt(`0x${procStatus(pid)!.SigIgn}`);
         out[unit] = { property: p.IgnoreSIGPIPE, sigpipeIgnored: (ignored & (1n << 12n)) !== 0n }; // bit 12: signal 13
         await s.systemctl(['stop', unit]);
@@ -517,7 +523,7 @@ describe('the execution environment', () => {
       await s.systemctl(['start', unit]);
       const p = await s.show(unit, ['MainPID', 'LimitNOFILE', 'LimitNOFILESoft']);
       const pid = num(p.MainPID);
-      for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await sleep(20);
+      await waitForSleepExec(pid);
       const proc = limitsOf(pid);
       await s.systemctl(['stop', unit]);
       return { props: [p.LimitNOFILESoft!, p.LimitNOFILE!], proc };
