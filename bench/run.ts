@@ -12,6 +12,7 @@ import { REPO_ROOT, benchUnavailable, startSystemdTarget, startUnitdTarget, syst
 import { machine, markdownTable, stopCurveSvg } from './lib/report.js';
 import { writeBenchUnits } from './lib/units.js';
 import { now } from './lib/stats.js';
+import { reaper } from '../src/processes/reaper.js';
 
 const argv = process.argv.slice(2);
 const full = argv.includes('--full');
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     process.stdout.write(`bench skipped: ${cannot}\n`);
     return;
   }
+  // The bench is a child subreaper with unitd's own reaper for its whole run: the kernel floor of
+  // scenario 2 (lib/floor.ts) starts processes itself, and their orphans are reaped here.
+  reaper.acquire();
   const started = now();
   const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const date = new Date().toISOString();

@@ -88,7 +88,9 @@ export function stopCurveSvg(curve: StopCurve, title: string): string {
     return L + ((Math.log10(Math.max(1, n)) - a) / (b - a || 1)) * pw;
   };
   const ly = (ms: number): number => T + ph - (ms / yMax) * ph;
-  const colors: Record<string, string> = { unitd: '#1f77b4', systemd: '#d62728', 'unitd-b': '#2ca02c' };
+  const colors: Record<string, string> = {
+    unitd: '#1f77b4', systemd: '#d62728', 'unitd-b': '#2ca02c', 'floor (signal)': '#999999', 'floor (freeze)': '#555555',
+  };
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);

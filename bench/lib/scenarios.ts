@@ -6,6 +6,7 @@ import { Client, MANAGER_PATH } from './client.js';
 import { cgroupPids, cgroupPopulated, cpuMs, destroyCgroup, rssKiB, startSystemdTarget, startUnitdTarget, systemdAvailable, type Target, type UnitdTarget } from './targets.js';
 import { BOMB_UNIT, KILL_UNIT, MANY_TARGET, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
 import { now, round, sleep, summarize, type Summary } from './stats.js';
+import { floorMethods, floorName, floorStop } from './floor.js';
 
 export interface Row {
   id: string;
@@ -168,18 +169,27 @@ async function stopOnce(s: Session, unit: string, n: number): Promise<{ ms: numb
 export async function stopCurve(sessions: Session[], sizes: Sizes): Promise<{ rows: Row[]; curve: StopCurve }> {
   const samples: Record<string, Record<number, number[]>> = {};
   const anomalies: string[] = [];
-  for (const n of sizes.stopSizes) {
-    // one stop per manager that is not counted: unitd's first run of a path is JIT-compiled on the
-    // way (a long-running daemon's steady state is what is measured), and caches warm for both
-    for (const s of sessions) await stopOnce(s, stopUnit(n), n);
-    for (let rep = 0; rep < (sizes.stopReps[n] ?? 3); rep++) {
-      // alternate the order so drift hits both alike
-      const order = rep % 2 === 0 ? sessions : [...sessions].reverse();
-      for (const s of order) {
+  // the managers, then the kernel floor's ways (floor.ts), each run as one of the contenders
+  const floors = floorMethods();
+  const contenders: { name: string; stop: (n: number) => Promise<number> }[] = [
+    ...sessions.map((s) => ({
+      name: s.target.name,
+      stop: async (n: number): Promise<number> => {
         const r = await stopOnce(s, stopUnit(n), n);
         if (r.result !== 'done' || r.leftAtJobRemoved > 0) anomalies.push(`${s.target.name} n=${n}: result ${r.result}, ${r.leftAtJobRemoved} left at JobRemoved`);
-        ((samples[s.target.name] ??= {})[n] ??= []).push(r.ms);
-      }
+        return r.ms;
+      },
+    })),
+    ...floors.map((m) => ({ name: floorName(m), stop: (n: number) => floorStop(n, m) })),
+  ];
+  for (const n of sizes.stopSizes) {
+    // one stop each that is not counted: unitd's first run of a path is JIT-compiled on the
+    // way (a long-running daemon's steady state is what is measured), and caches warm for all
+    for (const c of contenders) await c.stop(n);
+    for (let rep = 0; rep < (sizes.stopReps[n] ?? 3); rep++) {
+      // alternate the order so drift hits all alike
+      const order = rep % 2 === 0 ? contenders : [...contenders].reverse();
+      for (const c of order) ((samples[c.name] ??= {})[n] ??= []).push(await c.stop(n));
     }
     log(`stop ${n}: ${Object.entries(samples).map(([k, v]) => `${k} ${summarize(v[n]!).median.toFixed(1)} ms`).join(', ')}`);
   }
@@ -200,6 +210,19 @@ export async function stopCurve(sessions: Session[], sizes: Sizes): Promise<{ ro
       baseline: sd?.median ?? null, baselineName: 'systemd 252 --user, same run', target: n === top ? '≤ 0.8× systemd' : 'context',
       detail: { unitd: u, systemd: sd, anomalies: anomalies.filter((a) => a.includes(`n=${n}:`)) },
     }, n === top ? 0.8 : null));
+  }
+  for (const m of floors) {
+    const u = summarize(samples.unitd![top]!);
+    const f = summarize(samples[floorName(m)]![top]!);
+    const sd = samples.systemd ? summarize(samples.systemd[top]!) : null;
+    const systemdVsFloor = sd ? round(sd.median / f.median, 3) : null;
+    rows.push(ratioRow({
+      id: `2.stop${top}.floor-${m}`,
+      what: `StopUnit → JobRemoved, ${top} processes, vs the kernel floor ${m === 'freeze' ? 'with' : 'without'} the freeze (the bench ends the same processes itself${m === 'freeze' ? ': freeze, signal, thaw' : ': signal only, as systemd'}; no bus, no job)`,
+      unit: 'ms', unitd: u.median, baseline: f.median,
+      baselineName: `${floorName(m)}, same run${systemdVsFloor === null ? '' : `; systemd at ${systemdVsFloor.toFixed(2)}× it`}`, target: 'context',
+      detail: { floor: f, unitd: u, systemd: sd, systemdVsFloor },
+    }, null));
   }
   if (samples['unitd-b']) {
     for (const n of sizes.stopSizes) {

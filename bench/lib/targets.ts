@@ -27,7 +27,7 @@ export function cgroup2Mount(): string {
   throw new Error('no cgroup2 mount');
 }
 
-function ownCgroup(): string {
+export function ownCgroup(): string {
   const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
   return line ? line.slice(3) : '/';
 }

@@ -11,9 +11,16 @@ export const TOKEN = `unitd-bench-${process.pid}`;
 // holds (LANG=C.UTF-8 with LC_ALL=C, which wins). A program whose locale is C.UTF-8 maps the
 // locale's files, and that is measurable when it dies: 1000 `sleep`s cost 54 ms of CPU to kill
 // in the C locale and 72 ms in C.UTF-8 here (cpu.stat of their cgroup), 34 vs 44 ms of wall time.
-// C.UTF-8 is what a Debian system service gets from systemd (its default locale).
-const LOCALE = 'LANG=C.UTF-8 LC_ALL=C.UTF-8';
+// C.UTF-8 is what a Debian system service gets from systemd (its default locale). The kernel floor
+// (floor.ts) starts its processes with the same environment.
+const LOCALE_VARS = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+const LOCALE = Object.entries(LOCALE_VARS).map(([k, v]) => `${k}=${v}`).join(' ');
+export const BENCH_ENVIRONMENT: Record<string, string> = { UNITD_BENCH: TOKEN, ...LOCALE_VARS };
 const ENVIRONMENT = `Environment=UNITD_BENCH=${TOKEN} ${LOCALE}\n`;
+
+/** the shell command of a stop unit: n processes in all, n-1 sleeps in the background and the shell exec'ing the last one */
+export const stopCommand = (n: number): string =>
+  `i=1; while [ $i -lt ${n} ]; do sleep 100000 & i=$((i+1)); done; exec sleep 100000`;
 
 export const stopUnit = (n: number): string => `bench-stop-${n}.service`;
 export const KILL_UNIT = 'bench-kill.service';
@@ -44,11 +51,11 @@ while True:
 export function writeBenchUnits(sizes: number[], bombSize: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'unitd-bench-units-'));
   for (const n of sizes) {
-    // ($$ is a literal $ in ExecStart=) N processes in all: N-1 sleeps in the background and the shell exec'ing the last one
+    // ($$ is a literal $ in ExecStart=)
     writeFileSync(
       join(dir, stopUnit(n)),
       `[Unit]\nDescription=bench: ${n} processes that die on SIGTERM\n\n[Service]\nType=simple\n` +
-        `ExecStart=/bin/sh -c 'i=1; while [ $$i -lt ${n} ]; do sleep 100000 & i=$$((i+1)); done; exec sleep 100000'\n` +
+        `ExecStart=/bin/sh -c '${stopCommand(n).replaceAll('$', '$$$$')}'\n` +
         `${ENVIRONMENT}TimeoutStopSec=30\n`,
     );
   }
