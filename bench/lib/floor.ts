@@ -42,7 +42,10 @@ function events(dir: string): string {
   }
 }
 
-/** resolves once cgroup.events matches (inotify on the file, and a re-read every 2 ms meanwhile) */
+/**
+ * Resolves once cgroup.events matches: inotify on the file, and a re-read every 2 ms meanwhile (the
+ * kernel sends at most one notification per file every 10 ms, and a floor should not wait for it).
+ */
 function until(dir: string, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (pattern.test(events(dir))) return resolve();
