@@ -11,9 +11,11 @@
 // Only processes started after unitd itself are examined (an older process cannot descend from
 // us), which keeps the /proc scan cheap.
 //
-// There is no event source for "group became empty": whenEmpty() re-checks on every reaper pass
-// (SIGCHLD — most unit processes are our children or re-parented orphans) and polls every
-// POLL_INTERVAL_MS in between. canFreeze/canKillGroup are false; killGroup() still works as a
+// There is no event source for "group became empty": whenEmpty() re-checks after every reaper pass.
+// The last process of a unit to die is a child of unitd — the main process, or an orphan re-parented
+// to unitd, which is a child subreaper — so its end comes with a SIGCHLD and a reaper pass. Only a
+// process whose parent is outside the unit and is not unitd ends without one; a slow safety poll
+// (SAFETY_POLL_MS) finds those. canFreeze/canKillGroup are false; killGroup() still works as a
 // loop-until-stable SIGKILL walk, with the fork race that implies.
 
 import crypto from 'node:crypto';
@@ -33,7 +35,12 @@ import { signalIdentity } from './signal-identity.js';
 
 export const MARKER_UNIT = 'UNITD_UNIT';
 export const MARKER_TOKEN = 'UNITD_TOKEN';
-const POLL_INTERVAL_MS = 50;
+/**
+ * The safety poll, at most one scan a second, and never more than 5% of a CPU: a scan reads the
+ * stat of every process started after unitd (10-20 ms with 1000 of them), and a 50 ms poll, used
+ * before, cost an idle unitd 28% of a CPU while a unit of 1000 processes ran (2% with one process).
+ */
+const SAFETY_POLL_MS = 1000;
 
 function codedError(message: string, code: string): Error & { code: string } {
   const e = new Error(message) as Error & { code: string };
@@ -43,6 +50,7 @@ function codedError(message: string, code: string): Error & { code: string } {
 
 interface ProcEntry {
   ppid: number;
+  startTime: bigint;
   /** the marked unit, if this process itself carries our marker */
   unit: string | undefined;
 }
@@ -57,6 +65,8 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
   private readonly groups = new Map<string, ProcessGroup>();
   private readonly sinceTicks: bigint;
   private closed = false;
+  /** /proc scans done so far (for tests and status) */
+  scanCount = 0;
   /** environ results per pid+starttime: a process's initial environment never changes */
   private readonly envCache = new Map<string, string | undefined>();
 
@@ -109,6 +119,7 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
 
   /** every live, non-kernel process started after unitd, with its parent and own marker */
   private scan(): Map<number, ProcEntry> {
+    this.scanCount++;
     const out = new Map<number, ProcEntry>();
     let names: string[];
     try {
@@ -124,7 +135,7 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
       const st = readStat(pid);
       if (!st || st.startTime < this.sinceTicks) continue;
       if ((st.flags & PF_KTHREAD) !== 0 || st.state === 'Z' || st.state === 'X') continue;
-      out.set(pid, { ppid: st.ppid, unit: this.markerOf(pid, st.startTime) });
+      out.set(pid, { ppid: st.ppid, startTime: st.startTime, unit: this.markerOf(pid, st.startTime) });
     }
     return out;
   }
@@ -148,10 +159,16 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
     return out;
   }
 
-  private pidsOf(unitId: string): number[] {
-    const out: number[] = [];
-    for (const [pid, u] of this.attribute(this.scan())) if (u === unitId) out.push(pid);
+  /** the unit's processes with their start times, from one scan */
+  private membersOf(unitId: string): Map<number, bigint> {
+    const table = this.scan();
+    const out = new Map<number, bigint>();
+    for (const [pid, u] of this.attribute(table)) if (u === unitId) out.set(pid, table.get(pid)!.startTime);
     return out;
+  }
+
+  private pidsOf(unitId: string): number[] {
+    return [...this.membersOf(unitId).keys()];
   }
 
   pids(group: ProcessGroup): number[] {
@@ -159,7 +176,19 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
   }
 
   members(group: ProcessGroup): MemberListing {
-    return { pids: this.pidsOf(group.unitId), again: () => this.pidsOf(group.unitId) };
+    // the start times of the latest scan: the walk signals by identity without reading them again
+    let read = this.membersOf(group.unitId);
+    return {
+      pids: [...read.keys()],
+      again: () => {
+        read = this.membersOf(group.unitId);
+        return [...read.keys()];
+      },
+      identityOf: (pid) => {
+        const startTime = read.get(pid);
+        return startTime === undefined ? null : { pid, startTime };
+      },
+    };
   }
 
   isEmpty(group: ProcessGroup): boolean {
@@ -206,7 +235,7 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
   private updatePolling(): void {
     const need = this.emptyWaiters.size > 0 && !this.closed;
     if (need && !this.pollTimer) {
-      const interval = Math.max(POLL_INTERVAL_MS, Math.ceil(5 * this.lastScanMs));
+      const interval = Math.max(SAFETY_POLL_MS, Math.ceil(20 * this.lastScanMs));
       this.pollTimer = setInterval(() => this.requestCheck(), interval);
       this.offTick = reaper.onTick(() => this.requestCheck());
     } else if (!need && this.pollTimer) {
@@ -220,9 +249,8 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
   }
 
   /**
-   * Polls: /proc has no event source. Re-checks after every reaper pass (SIGCHLD: most unit
-   * processes are our children or re-parented orphans) and every POLL_INTERVAL_MS (50 ms, longer
-   * when a scan is slow) in between.
+   * /proc has no event source: re-checks after every reaper pass (a SIGCHLD, see the top of this
+   * file) and on the safety poll (SAFETY_POLL_MS, longer when a scan is slow).
    */
   whenEmpty(group: ProcessGroup): Promise<void> {
     return new Promise((resolve) => {

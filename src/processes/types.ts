@@ -52,6 +52,11 @@ export interface SpawnedProcess {
 export interface MemberListing {
   readonly pids: number[];
   again(): number[];
+  /**
+   * The identity a listing read along with a PID (the /proc tracker's scan reads every start
+   * time), so that the walk need not read it again; absent where the listing has no start times.
+   */
+  identityOf?(pid: number): ProcessIdentity | null;
 }
 
 /** The processes of one unit: a cgroup, or its /proc emulation. */

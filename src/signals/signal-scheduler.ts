@@ -155,7 +155,7 @@ export class SignalScheduler {
           }
           continue;
         }
-        const identity = this.tracker.identify(pid);
+        const identity = listing.identityOf?.(pid) ?? this.tracker.identify(pid);
         if (!identity) continue;
         try {
           if (this.tracker.signal(identity, signal)) {
