@@ -67,7 +67,11 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
   private closed = false;
   /** /proc scans done so far (for tests and status) */
   scanCount = 0;
-  /** environ results per pid+starttime: a process's initial environment never changes */
+  /**
+   * environ results per pid+starttime. A process's environment changes only when it execs with a
+   * new one; the first answer is kept (a unit's process that drops the marker on exec still
+   * descends from the unit; a process that would gain it on exec is not one of the unit's).
+   */
   private readonly envCache = new Map<string, string | undefined>();
 
   constructor() {
