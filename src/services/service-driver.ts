@@ -86,17 +86,29 @@ export class ServiceDriver implements UnitDriver {
     }
     if (job.type === 'verify-active') return isActive(unit.activeState) ? 'done' : 'skipped';
     let attempted = false;
+    let attempting = false;
     const attempt = (): void => {
-      const r = rt.start();
-      if (r !== 'again') attempted = true;
+      // start() announces its first state at once, and a start that fails at once (its start limit
+      // hit) announces failed, which would call attempt() again from the watch below: once is enough
+      if (attempting) return;
+      attempting = true;
+      try {
+        if (rt.start() !== 'again') attempted = true;
+      } finally {
+        attempting = false;
+      }
     };
     attempt();
     return this.watch(job, (s) => {
       if (isActive(s)) return 'done';
       if (!attempted) {
         // the unit was stopping: start once it is down
-        if (isInactive(s)) attempt();
-        return null;
+        if (!isInactive(s)) return null;
+        attempt();
+        if (!attempted) return null;
+        // the start may have ended at once (its start limit hit): judge the state it left
+        s = unit.activeState;
+        if (isActive(s)) return 'done';
       }
       if (s === 'activating') return null;
       // the runtime may be on its way down without having published it yet (a failed start goes

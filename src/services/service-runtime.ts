@@ -370,20 +370,23 @@ export class ServiceRuntime {
   start(): 'already' | 'again' | 'starting' | 'failed' {
     const st = this.state;
     if (st === 'running' || st === 'exited' || st === 'reload') return 'already';
+    // unit_start() asks can_start() (the start limit) before the service says whether it can start
+    // now: a start while the unit is stopping or starting uses up the limit too, and one refused by
+    // it fails the unit at once, in whatever state it was (systemd 252: service_can_start ->
+    // service_enter_dead(START_LIMIT_HIT), even with processes still to stop)
+    if (this.startLimitHit()) {
+      // service_can_start(): service_enter_dead(START_LIMIT_HIT), which keeps an earlier failure's
+      // Result and lets go of the main and control processes (they are left running)
+      this.log.warn({ unit: this.unit.id }, 'start request repeated too quickly');
+      this.enterDead('start-limit-hit', false);
+      return 'failed';
+    }
     if (STOPPING.has(st)) return 'again';
     if (STARTING.has(st)) return 'starting';
     if (st === 'auto-restart') {
       // asked to start while waiting to restart: do it now
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-    }
-    if (this.startLimitHit()) {
-      // service_can_start(): service_enter_dead(START_LIMIT_HIT) keeps an earlier failure's Result
-      this.setResult('start-limit-hit');
-      this.log.warn({ unit: this.unit.id }, 'start request repeated too quickly');
-      this.flushRestarts = true;
-      this.setState('failed');
-      return 'failed';
     }
     if (this.flushRestarts) {
       // the last run did not end in a restart: a new start counts from zero (NRestarts=)

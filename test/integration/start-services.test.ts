@@ -86,6 +86,10 @@ const units = (work: string): Record<string, string> => ({
   'ss-on-abnormal-kill.service': '[Unit]\nStartLimitIntervalSec=0\n[Service]\nRestart=on-abnormal\nRestartSec=100ms\nExecStart=/bin/sleep 1000\n',
   'ss-prevent.service': "[Service]\nRestart=always\nRestartSec=100ms\nRestartPreventExitStatus=3\nExecStart=/bin/sh -c 'sleep 0.2; exit 3'\n",
   'ss-limit2.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=2\n[Service]\nExecStart=/bin/sleep 1000\n',
+  'ss-limit-stopping1.service':
+    "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=1\n[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; exec sleep 1000'\nTimeoutStopSec=1\n",
+  'ss-limit-stopping2.service':
+    "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=2\n[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; exec sleep 1000'\nTimeoutStopSec=1\n",
   'ss-limit.service': '[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/false\n',
 });
 
@@ -723,6 +727,62 @@ describe('Restart=', () => {
       third: [1, 'Job for ss-limit2.service failed because start of the service was attempted too often.\nSee "systemctl status ss-limit2.service" and "journalctl -xeu ss-limit2.service" for details.\nTo force a start use "systemctl reset-failed ss-limit2.service"\nfollowed by "systemctl start ss-limit2.service" again.\n'],
       p: { ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit' },
       afterReset: 0,
+    });
+  });
+
+  it('a start queued behind a stop, with the start limit used up: refused at once, or once the unit is down (start-limit-hit)', async () => {
+    // systemd 252 asks the start limit before the service says it must wait for the stop
+    // (unit_start: can_start first), so every attempt counts: with a burst of 1 the start is refused
+    // at once and the unit fails while its process (TERM ignored) still runs; with a burst of 2 the
+    // first attempt passes and waits, and the one made once the stop is over (1 s, then SIGKILL,
+    // Result=timeout) is refused. unitd waited for the stop before asking, and, refused, called the start again
+    // from the failed state the refusal announced, and again, until the stack overflowed (found by
+    // a stress run: "Maximum call stack size exceeded").
+    const r = await onBoth(async (s) => {
+      const out: Record<string, unknown> = {};
+      for (const unit of ['ss-limit-stopping1.service', 'ss-limit-stopping2.service']) {
+        const first = (await s.systemctl(['start', unit])).code;
+        const pid = Number((await s.show(unit, ['MainPID'])).MainPID);
+        const stop = (await s.systemctl(['stop', '--no-block', unit])).code;
+        const stopping = await s.show(unit, ['ActiveState', 'SubState']);
+        const second = await s.systemctl(['start', unit]);
+        const p = await s.show(unit, ['ActiveState', 'SubState', 'Result', 'MainPID']);
+        await sleep(1500);
+        const leftAfterTimeout = alive(pid);
+        const stopAgain = (await s.systemctl(['stop', unit])).code;
+        const leftAfterStop = alive(pid);
+        if (alive(pid)) killPid(pid);
+        await s.systemctl(['reset-failed', unit]);
+        out[unit] = { first, stop, stopping, second: [second.code, userless(second.stderr)], p, leftAfterTimeout, stopAgain, leftAfterStop };
+      }
+      return out;
+    });
+    expectSame(r);
+    const see = (unit: string): string => `See "systemctl status ${unit}" and "journalctl -xeu ${unit}" for details.\n`;
+    // burst 1: refused at once, while the process still runs; it is left running
+    const u1 = 'ss-limit-stopping1.service';
+    expect(r.unitd[u1]).toEqual({
+      first: 0,
+      stop: 0,
+      stopping: { ActiveState: 'deactivating', SubState: 'stop-sigterm' },
+      second: [1, `Job for ${u1} failed because start of the service was attempted too often.\n${see(u1)}To force a start use "systemctl reset-failed ${u1}"\nfollowed by "systemctl start ${u1}" again.\n`],
+      p: { ActiveState: 'failed', SubState: 'failed', Result: 'start-limit-hit', MainPID: '0' },
+      leftAfterTimeout: true,
+      stopAgain: 0,
+      leftAfterStop: true,
+    });
+    // burst 2: the stop runs out (SIGKILL after 1 s, Result=timeout), then the start is refused and
+    // the unit keeps the earlier failure's Result
+    const u2 = 'ss-limit-stopping2.service';
+    expect(r.unitd[u2]).toEqual({
+      first: 0,
+      stop: 0,
+      stopping: { ActiveState: 'deactivating', SubState: 'stop-sigterm' },
+      second: [1, `Job for ${u2} failed because a timeout was exceeded.\n${see(u2)}`],
+      p: { ActiveState: 'failed', SubState: 'failed', Result: 'timeout', MainPID: '0' },
+      leftAfterTimeout: false,
+      stopAgain: 0,
+      leftAfterStop: false,
     });
   });
 
