@@ -121,7 +121,7 @@ afterAll(async () => {
 describe('random operations from several clients at once', () => {
   it(`${SECONDS} s of them leave unitd consistent`, async () => {
     const seed = Number(process.env.UNITD_STRESS_SEED ?? Date.now() % 1_000_000);
-    console.log(`[stress] seed ${seed} (UNITD_STRESS_SEED=${seed} replays the order)`);
+    console.log(`[stress] seed ${seed} (UNITD_STRESS_SEED=${seed} replays the choices, not their timing; STRESS_SECONDS= runs longer)`);
     const random = generator(seed);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
     const units = Object.keys(UNITS);
