@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
 import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
 import { writeUnits } from '../helpers/signal-lab.js';
+import { locateWritableCgroup2 } from '../../src/processes/cgroup-fs.js';
 
 const DEST = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -93,32 +94,34 @@ function leftovers(): { pid: number; allowed: boolean; cmd: string }[] {
   return out;
 }
 
-let root: string;
-let bus: PrivateBus;
-let unitd: UnitdProcess;
+// with each process tracker: the cgroup one, and the /proc one of machines without a writable cgroup2
+const TRACKERS = locateWritableCgroup2() ? (['cgroup2', 'proc'] as const) : (['proc'] as const);
+describe.each(TRACKERS)('random operations from several clients at once (%s tracker)', (tracker) => {
+  let root: string;
+  let bus: PrivateBus;
+  let unitd: UnitdProcess;
 
-beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unitd-stress-'));
-  writeUnits(join(root, 'units'), Object.fromEntries(Object.entries(UNITS).map(([k, v]) => [k, () => v])));
-  bus = await startPrivateBus();
-  unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'units')]);
-});
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'unitd-stress-'));
+    writeUnits(join(root, 'units'), Object.fromEntries(Object.entries(UNITS).map(([k, v]) => [k, () => v])));
+    bus = await startPrivateBus();
+    unitd = await startUnitd(['--bus-address', bus.address, '--unit-path', join(root, 'units'), '--tracker', tracker]);
+  });
 
-afterAll(async () => {
-  await unitd?.stop();
-  // what the run left (only the units allowed to leave processes should have): ended by PID
-  for (const p of leftovers()) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      /* gone */
+  afterAll(async () => {
+    await unitd?.stop();
+    // what the run left (only the units allowed to leave processes should have): ended by PID
+    for (const p of leftovers()) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
-  }
-  await bus?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+    await bus?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
 
-describe('random operations from several clients at once', () => {
   it(`${SECONDS} s of them leave unitd consistent`, async () => {
     const seed = Number(process.env.UNITD_STRESS_SEED ?? Date.now() % 1_000_000);
     console.log(`[stress] seed ${seed} (UNITD_STRESS_SEED=${seed} replays the choices, not their timing; STRESS_SECONDS= runs longer)`);
