@@ -29,7 +29,7 @@ import type {
 } from './types.js';
 import { IdentityOperations } from './identity-operations.js';
 import { launch } from './launch.js';
-import { PF_KTHREAD, identify, identityKey, readStat } from './proc-stat.js';
+import { PF_KTHREAD, identityKey, readStat } from './proc-stat.js';
 import { reaper } from './reaper.js';
 import { signalIdentity } from './signal-identity.js';
 
@@ -307,9 +307,9 @@ export class ProcTracker extends IdentityOperations implements ProcessTracker {
     const seen = new Set<string>();
     for (let pass = 0; pass < 100; pass++) {
       let fresh = 0;
-      for (const pid of this.pidsOf(group.unitId)) {
-        const id = identify(pid);
-        if (!id) continue;
+      // the identities the scan read: no second /proc read per process
+      for (const [pid, startTime] of this.membersOf(group.unitId)) {
+        const id = { pid, startTime };
         const k = identityKey(id);
         if (seen.has(k)) continue;
         seen.add(k);
