@@ -20,7 +20,7 @@ import type { ExitInfo, SpawnRequest, SpawnedProcess } from './types.js';
 import { recordStartTime, spawnRegistered } from './spawn-registry.js';
 import { readStat } from './proc-stat.js';
 import { exitInfoFromNode } from './reaper.js';
-import { nofileStepsFor } from './nofile-limit.js';
+import { NO_NOFILE_STEPS, nofileStepsFor } from './nofile-limit.js';
 
 const STEP = [
   'if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || exit 219; fi',
@@ -186,7 +186,7 @@ export function launch(req: SpawnRequest, opts: LaunchOptions = {}): SpawnedProc
   const env = { ...req.env, ...(opts.extraEnv ?? {}) };
   const hasPwd = Object.prototype.hasOwnProperty.call(env, 'PWD');
   const hasOldPwd = Object.prototype.hasOwnProperty.call(env, 'OLDPWD');
-  const nofile = req.nofile ? nofileStepsFor(req.nofile) : { softFirst: '', hard: '', softAfter: '', softIfHardRefused: '' };
+  const nofile = req.nofile ? nofileStepsFor(req.nofile) : NO_NOFILE_STEPS;
   const args = [
     '-c',
     STEP,

@@ -42,6 +42,16 @@ export function defaultNofileLimit(scope: 'system' | 'user', own: ResourceLimit,
   return { soft: min(own.soft, FD_SETSIZE), hard };
 }
 
+export interface NofileSteps {
+  softFirst: string;
+  hard: string;
+  softAfter: string;
+  softIfHardRefused: string;
+}
+
+/** no `ulimit` at all: the process keeps the limit it inherits */
+export const NO_NOFILE_STEPS: Readonly<NofileSteps> = { softFirst: '', hard: '', softAfter: '', softIfHardRefused: '' };
+
 /**
  * The `ulimit` arguments that take a process from `own` to `target` with no invalid pair on the
  * way (a soft limit above the hard one): the soft limit first when the new hard limit is below
@@ -50,12 +60,11 @@ export function defaultNofileLimit(scope: 'system' | 'user', own: ResourceLimit,
  * namespaces): then the hard limit stays and the soft one becomes `softIfHardRefused`, the nearest
  * allowed. '' = no step.
  */
-export function nofileSteps(own: ResourceLimit, target: ResourceLimit): { softFirst: string; hard: string; softAfter: string; softIfHardRefused: string } {
+export function nofileSteps(own: ResourceLimit, target: ResourceLimit): NofileSteps {
   const fmt = (v: bigint): string => (v === RLIM_INFINITY ? 'unlimited' : String(v));
-  const none = { softFirst: '', hard: '', softAfter: '', softIfHardRefused: '' };
-  if (target.soft === own.soft && target.hard === own.hard) return none;
+  if (target.soft === own.soft && target.hard === own.hard) return NO_NOFILE_STEPS;
   const hard = target.hard === own.hard ? '' : fmt(target.hard);
-  if (target.hard < own.soft) return { ...none, softFirst: fmt(target.soft), hard };
+  if (target.hard < own.soft) return { ...NO_NOFILE_STEPS, softFirst: fmt(target.soft), hard };
   return {
     softFirst: '',
     hard,
@@ -77,6 +86,6 @@ export function managerNofileDefault(scope: 'system' | 'user'): ResourceLimit {
 }
 
 /** the steps for a process of this manager that asks for `want` */
-export function nofileStepsFor(want: ResourceLimit): ReturnType<typeof nofileSteps> {
+export function nofileStepsFor(want: ResourceLimit): NofileSteps {
   return nofileSteps(processFacts().own, want);
 }
