@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateBus, type PrivateBus } from '../helpers/private-bus.js';
+import { connectClient, type BusClient } from '../helpers/bus-client.js';
 import { startUnitd, type UnitdProcess } from '../helpers/unitd-process.js';
 import { writeUnits } from '../helpers/signal-lab.js';
 import { locateWritableCgroup2 } from '../../src/processes/cgroup-fs.js';
 
-const DEST = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 const UNIT = 'org.freedesktop.systemd1.Unit';
@@ -61,22 +61,7 @@ function generator(seed: number): () => number {
   };
 }
 
-type Bus = ReturnType<typeof dbus.sessionBus>;
 type Msg = InstanceType<typeof dbus.Message>;
-
-async function connect(address: string): Promise<Bus> {
-  const bus = dbus.sessionBus({ busAddress: address });
-  await new Promise<void>((resolve, reject) => {
-    bus.once('connect', () => resolve());
-    bus.once('error', reject);
-  });
-  return bus;
-}
-
-async function call(bus: Bus, path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {
-  const reply = (await bus.call(new dbus.Message({ destination: DEST, path, interface: iface, member, signature, body }))) as Msg;
-  return reply.body as unknown[];
-}
 
 /** PIDs whose environment holds the token, and whether each may be left */
 function leftovers(): { pid: number; allowed: boolean; cmd: string }[] {
@@ -128,42 +113,42 @@ describe.each(TRACKERS)('random operations from several clients at once (%s trac
     const random = generator(seed);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
     const units = Object.keys(UNITS);
-    const buses: Bus[] = [];
+    const buses: BusClient[] = [];
     const removed = new Set<string>();
     const jobs = new Map<string, string>();
     const answers = new Map<string, number>();
     for (let i = 0; i < CLIENTS; i++) {
-      const b = await connect(unitd.busAddress);
-      b.on('message', (m: Msg) => {
+      const b = await connectClient(unitd.busAddress);
+      b.bus.on('message', (m: Msg) => {
         if (m.type === 4 && m.member === 'JobRemoved') removed.add(String((m.body as unknown[])[1]));
       });
-      await b.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [`type='signal',interface='${MANAGER}',member='JobRemoved'`] }));
-      await call(b, MANAGER_PATH, MANAGER, 'Subscribe');
+      await b.addMatch(`type='signal',interface='${MANAGER}',member='JobRemoved'`);
+      await b.call(MANAGER_PATH, MANAGER, 'Subscribe');
       buses.push(b);
     }
-    const unitPath = async (b: Bus, u: string): Promise<string> => String((await call(b, MANAGER_PATH, MANAGER, 'LoadUnit', 's', [u]))[0]);
-    const ops: Record<string, (b: Bus, u: string) => Promise<unknown>> = {
-      StartUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'StartUnit', 'ss', [u, pick(['replace', 'replace', 'fail', 'replace-irreversibly'])]),
-      StopUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'StopUnit', 'ss', [u, pick(['replace', 'fail'])]),
-      RestartUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'RestartUnit', 'ss', [u, 'replace']),
-      ReloadUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'ReloadUnit', 'ss', [u, 'replace']),
-      ReloadOrRestartUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'ReloadOrRestartUnit', 'ss', [u, 'replace']),
-      TryRestartUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'TryRestartUnit', 'ss', [u, 'replace']),
+    const unitPath = async (b: BusClient, u: string): Promise<string> => String((await b.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [u]))[0]);
+    const ops: Record<string, (b: BusClient, u: string) => Promise<unknown>> = {
+      StartUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'StartUnit', 'ss', [u, pick(['replace', 'replace', 'fail', 'replace-irreversibly'])]),
+      StopUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'StopUnit', 'ss', [u, pick(['replace', 'fail'])]),
+      RestartUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'RestartUnit', 'ss', [u, 'replace']),
+      ReloadUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'ReloadUnit', 'ss', [u, 'replace']),
+      ReloadOrRestartUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'ReloadOrRestartUnit', 'ss', [u, 'replace']),
+      TryRestartUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'TryRestartUnit', 'ss', [u, 'replace']),
       // no SIGSTOP/SIGTSTP: a stopped process holds its unit's stop until TimeoutStopSec (90 s)
-      KillUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'KillUnit', 'ssi', [u, pick(['all', 'main', 'control']), pick([1, 10, 12, 15, 18])]),
-      QueueSignalUnit: (b, u) => call(b, MANAGER_PATH, MANAGER, 'QueueSignalUnit', 'ssii', [u, pick(['all', 'main']), pick([34, 35]), 7]),
+      KillUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'KillUnit', 'ssi', [u, pick(['all', 'main', 'control']), pick([1, 10, 12, 15, 18])]),
+      QueueSignalUnit: (b, u) => b.call(MANAGER_PATH, MANAGER, 'QueueSignalUnit', 'ssii', [u, pick(['all', 'main']), pick([34, 35]), 7]),
       CancelJob: async (b) => {
-        const [list] = (await call(b, MANAGER_PATH, MANAGER, 'ListJobs')) as [unknown[][]];
-        if (list.length > 0) await call(b, MANAGER_PATH, MANAGER, 'CancelJob', 'u', [pick(list)[0]]);
+        const [list] = (await b.call(MANAGER_PATH, MANAGER, 'ListJobs')) as [unknown[][]];
+        if (list.length > 0) await b.call(MANAGER_PATH, MANAGER, 'CancelJob', 'u', [pick(list)[0]]);
       },
-      GetUnitProcesses: (b, u) => call(b, MANAGER_PATH, MANAGER, 'GetUnitProcesses', 's', [u]),
-      GetAll: async (b, u) => call(b, await unitPath(b, u), 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']),
-      UnitStart: async (b, u) => call(b, await unitPath(b, u), UNIT, 'Start', 's', ['replace']),
-      UnitStop: async (b, u) => call(b, await unitPath(b, u), UNIT, 'Stop', 's', ['replace']),
-      RefUnref: async (b, u) => call(b, await unitPath(b, u), UNIT, pick(['Ref', 'Unref'])),
-      ResetFailed: (b) => call(b, MANAGER_PATH, MANAGER, 'ResetFailed'),
-      Reload: (b) => call(b, MANAGER_PATH, MANAGER, 'Reload'),
-      ClearJobs: (b) => call(b, MANAGER_PATH, MANAGER, 'ClearJobs'),
+      GetUnitProcesses: (b, u) => b.call(MANAGER_PATH, MANAGER, 'GetUnitProcesses', 's', [u]),
+      GetAll: async (b, u) => b.call(await unitPath(b, u), 'org.freedesktop.DBus.Properties', 'GetAll', 's', ['']),
+      UnitStart: async (b, u) => b.call(await unitPath(b, u), UNIT, 'Start', 's', ['replace']),
+      UnitStop: async (b, u) => b.call(await unitPath(b, u), UNIT, 'Stop', 's', ['replace']),
+      RefUnref: async (b, u) => b.call(await unitPath(b, u), UNIT, pick(['Ref', 'Unref'])),
+      ResetFailed: (b) => b.call(MANAGER_PATH, MANAGER, 'ResetFailed'),
+      Reload: (b) => b.call(MANAGER_PATH, MANAGER, 'Reload'),
+      ClearJobs: (b) => b.call(MANAGER_PATH, MANAGER, 'ClearJobs'),
     };
     // rare: a daemon reload, clearing every job, and reset-failed (which also resets the start limits)
     const rare = new Set(['Reload', 'ClearJobs', 'ResetFailed']);
@@ -195,7 +180,7 @@ describe.each(TRACKERS)('random operations from several clients at once (%s trac
     // (replace-irreversibly) runs on its unit (TransactionIsDestructive, as in systemd): asked
     // again until every unit is down.
     const unitState = async (u: string): Promise<string> => {
-      const [rows] = (await call(buses[0]!, MANAGER_PATH, MANAGER, 'ListUnitsByNames', 'as', [[u]])) as [unknown[][]];
+      const [rows] = (await buses[0]!.call(MANAGER_PATH, MANAGER, 'ListUnitsByNames', 'as', [[u]])) as [unknown[][]];
       return String(rows[0]?.[3] ?? 'inactive');
     };
     const down = (state: string): boolean => state === 'inactive' || state === 'failed';
@@ -205,7 +190,7 @@ describe.each(TRACKERS)('random operations from several clients at once (%s trac
       for (const u of units) {
         if (round > 0 && down(states.get(u)!)) continue;
         try {
-          const [job] = await call(buses[0]!, MANAGER_PATH, MANAGER, 'StopUnit', 'ss', [u, 'replace']);
+          const [job] = await buses[0]!.call(MANAGER_PATH, MANAGER, 'StopUnit', 'ss', [u, 'replace']);
           jobs.set(String(job), 'final StopUnit');
         } catch {
           /* not loaded (down already), or an irreversible job is running: the next round asks again */
@@ -217,13 +202,13 @@ describe.each(TRACKERS)('random operations from several clients at once (%s trac
       await new Promise((r) => setTimeout(r, 100));
     }
     expect([...jobs].filter(([j]) => !removed.has(j))).toEqual([]);
-    const [list] = (await call(buses[0]!, MANAGER_PATH, MANAGER, 'ListJobs')) as [unknown[]];
+    const [list] = (await buses[0]!.call(MANAGER_PATH, MANAGER, 'ListJobs')) as [unknown[]];
     expect(list).toEqual([]);
     const up = [...states].filter(([, state]) => !down(state));
     // what unitd logged about a unit left up, for whoever has to find out why
     for (const [u] of up) console.log(`[stress] ${u}:\n${unitd.logs.filter((l) => l.unit === u).slice(-40).map((l) => JSON.stringify(l)).join('\n')}`);
     expect(up).toEqual([]);
-    for (const b of buses) b.disconnect();
+    for (const b of buses) b.close();
 
     // a unit's last processes may take a moment to be gone after its JobRemoved (KillMode=process)
     const settle = Date.now() + 3000;
