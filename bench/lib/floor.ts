@@ -66,11 +66,10 @@ function until(dir: string, pattern: RegExp, timeoutMs = 30_000): Promise<void> 
 }
 
 function signalAll(dir: string): void {
-  for (const line of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) {
-    if (!line) continue;
+  for (const pid of cgroupPids(dir)) {
     try {
-      process.kill(Number(line), SIGTERM);
-      process.kill(Number(line), SIGCONT);
+      process.kill(pid, SIGTERM);
+      process.kill(pid, SIGCONT);
     } catch {
       /* gone already */
     }
