@@ -95,6 +95,7 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
   }
 
   const { bus, address, embedded } = await acquireBus(opts, log);
+  if (embedded) manager.ownProcesses.set(embedded.pid, "the manager's bus daemon");
   bus.on('error', (err: Error) => log.error({ err }, 'bus connection error'));
   if (!useFastEncoder(bus)) log.warn('dbus-next internals not as expected: messages are marshalled by dbus-next');
   const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: tracker.rootPath || ownControlGroup() });

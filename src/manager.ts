@@ -72,6 +72,15 @@ export class Manager extends EventEmitter<ManagerEvents> {
   readonly scheduler: SignalScheduler;
   readonly userspaceTimestamp: DualTimestamp = now();
   finishTimestamp: DualTimestamp = NO_TIMESTAMP;
+  /**
+   * Processes no unit may take as its main process, with what they are: unitd itself and PID 1
+   * (service_is_suitable_main_pid: "is the manager"), and the bus daemon unitd started, if any.
+   * Signalling any of them on a unit's behalf would take the manager down with it.
+   */
+  readonly ownProcesses = new Map<number, string>([
+    [process.pid, 'the manager'],
+    [1, 'the manager'],
+  ]);
   private stopping = false;
   private readonly log: Logger;
 
@@ -89,6 +98,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
       log: opts.log,
       scope: opts.scope,
       requestAutoRestart: (unit) => this.autoRestart(unit),
+      unitOfPid: (pid) => this.unitOfPid(pid)?.id,
+      managerProcess: (pid) => this.ownProcesses.get(pid) ?? null,
     });
     this.jobs = new JobQueue(() => this.driver);
     this.driver.queue = this.jobs;

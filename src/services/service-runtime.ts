@@ -4,6 +4,7 @@
 // states and asks the signal scheduler and the process tracker for the rest. No D-Bus here.
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, rmSync } from 'node:fs';
+import { readPidFile, type PidFileContent, type PidFileError } from './pid-file.js';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitInfo, ProcessGroup, ProcessIdentity, ProcessTracker, SpawnedProcess } from '../processes/types.js';
@@ -17,6 +18,7 @@ import { hasExeced } from './exec-detection.js';
 import { DEFAULT_PATH, environmentAssignments, environmentFiles, expandArgv } from './exec-environment.js';
 import { exitCodeName, failureResult, isCleanExit, type ServiceResult, CLD_EXITED } from './exit-status.js';
 import { managerNofileDefault } from '../processes/nofile-limit.js';
+import { readStat } from '../processes/proc-stat.js';
 
 export type ServiceState =
   | 'dead'
@@ -81,6 +83,10 @@ export interface ServiceHost {
   scope: 'system' | 'user';
   /** Restart=: asks for a restart job once RestartSec has passed */
   requestAutoRestart(unit: Unit): void;
+  /** the id of the unit a process belongs to (manager_get_unit_by_pid) */
+  unitOfPid(pid: number): string | undefined;
+  /** what a process is when it is the manager's own (unitd, PID 1, its bus daemon), else null */
+  managerProcess(pid: number): string | null;
 }
 
 interface Running {
@@ -587,7 +593,7 @@ export class ServiceRuntime {
   /** After a forking ExecStart: the PID file names the main process, else guess it. */
   private findMainAfterFork(): boolean {
     const pidFile = this.cfg.pidFile;
-    if (pidFile) return this.loadPidFile();
+    if (pidFile) return this.loadPidFile(true);
     if (!this.cfg.guessMainPID || !this.group) return true;
     const members = this.host.tracker.pids(this.group).filter((p) => p !== this.control?.identity.pid);
     const memberSet = new Set(members);
@@ -596,16 +602,72 @@ export class ServiceRuntime {
     return true;
   }
 
-  private loadPidFile(): boolean {
-    let pid: number;
+  /**
+   * service_load_pid_file(): true when the PID file names an acceptable main process (now the
+   * main process). `mayWarn` raises the "not there (yet?)" lines from debug to info, as in 252.
+   */
+  private loadPidFile(mayWarn: boolean): boolean {
+    const path = this.cfg.pidFile;
+    const quiet = mayWarn ? 'info' : 'debug';
+    let content: PidFileContent;
     try {
-      pid = Number.parseInt(readFileSync(this.cfg.pidFile, 'utf8').trim(), 10);
-    } catch {
+      content = readPidFile(path);
+    } catch (err) {
+      const e = err as PidFileError;
+      if (e.stage === 'parse') this.pidFileLog(quiet, `Failed to parse PID from file ${path}: ${e.message}`);
+      else this.pidFileLog(quiet, `Can't open PID file ${path} (yet?) after ${this.state}: ${e.message}`);
       return false;
     }
-    if (!Number.isInteger(pid) || pid <= 1) return false;
+    const pid = content.pid;
+    if (this.main?.identity.pid === pid) return true;
+    const suitable = this.suitableMainPid(pid, quiet);
+    if (suitable === 'refused') return false;
+    if (suitable === 'questionable') {
+      // a process outside the unit is trusted only on the word of root, through a safe path
+      if (content.questionable) {
+        this.pidFileLog('error', `Refusing to accept PID outside of service control group, acquired through unsafe symlink chain: ${path}`);
+        return false;
+      }
+      if (content.ownerUid !== 0) {
+        this.pidFileLog('error', `New main PID ${pid} does not belong to service, and PID file is not owned by root. Refusing.`);
+        return false;
+      }
+      this.pidFileLog('debug', `New main PID ${pid} does not belong to service, but we'll accept it since PID file is owned by root.`);
+    }
+    if (this.main) this.pidFileLog('debug', `Main PID changing: ${this.main.identity.pid} -> ${pid}`);
     return this.adoptMain(pid);
   }
+
+  /**
+   * service_is_suitable_main_pid(): never the manager or the control process, never a process
+   * that is gone or a zombie; one of the unit's own is good, any other is questionable.
+   */
+  private suitableMainPid(pid: number, level: 'info' | 'debug'): 'good' | 'questionable' | 'refused' {
+    const own = this.host.managerProcess(pid);
+    if (own !== null) {
+      this.pidFileLog(level, `New main PID ${pid} is ${own}, refusing.`);
+      return 'refused';
+    }
+    if (pid === this.control?.identity.pid) {
+      this.pidFileLog(level, `New main PID ${pid} is the control process, refusing.`);
+      return 'refused';
+    }
+    const st = readStat(pid);
+    if (!st || st.state === 'Z') {
+      this.pidFileLog(level, `New main PID ${pid} does not exist or is a zombie.`);
+      return 'refused';
+    }
+    return this.host.unitOfPid(pid) === this.unit.id ? 'good' : 'questionable';
+  }
+
+  /** One line per distinct outcome: the PID file is polled while it is awaited. */
+  private pidFileLog(level: 'error' | 'info' | 'debug', message: string): void {
+    if (message === this.lastPidFileLog) return;
+    this.lastPidFileLog = message;
+    this.log[level]({ unit: this.unit.id, pidFile: this.cfg.pidFile }, message);
+  }
+
+  private lastPidFileLog = '';
 
   private adoptMain(pid: number): boolean {
     const identity = this.host.tracker.identify(pid);
@@ -630,7 +692,7 @@ export class ServiceRuntime {
   private demandPidFile(then: () => void, onFailure: () => void): void {
     this.clearPidFileWait();
     this.pidFileWait = setInterval(() => {
-      if (this.loadPidFile()) {
+      if (this.loadPidFile(false)) {
         this.clearPidFileWait();
         then();
       } else if (!this.group || this.host.tracker.isEmpty(this.group)) {
@@ -741,7 +803,8 @@ export class ServiceRuntime {
       case 'start':
         if (this.cfg.type !== 'forking') return;
         if (f !== 'success') return void this.enterSignal('stop-sigterm', f);
-        if (this.cfg.pidFile && !this.loadPidFile()) {
+        // a PID file may come from ExecStartPost=: not finding it yet is no news then
+        if (this.cfg.pidFile && !this.loadPidFile(this.cfg.exec.ExecStartPost.length === 0)) {
           if (this.cfg.exec.ExecStartPost.length > 0) return this.enterStartPost();
           return this.demandPidFile(
             () => this.enterStartPost(),
@@ -753,7 +816,7 @@ export class ServiceRuntime {
         return;
       case 'start-post':
         if (f !== 'success') return void this.enterSignal('stop-sigterm', f);
-        if (this.cfg.pidFile && !this.main && !this.loadPidFile()) {
+        if (this.cfg.pidFile && !this.main && !this.loadPidFile(true)) {
           return this.demandPidFile(
             () => this.enterRunning('success'),
             () => this.enterStop('protocol'),
@@ -764,7 +827,7 @@ export class ServiceRuntime {
         return;
       case 'reload':
         this.unit.reloadResult = f;
-        if (f === 'success' && this.cfg.pidFile) this.loadPidFile();
+        if (f === 'success' && this.cfg.pidFile) this.loadPidFile(true);
         this.enterRunning('success');
         return;
       case 'stop':

@@ -43,9 +43,10 @@ function describeType(st: fs.Stats): string {
  * over the limit (also one that grew past it while being read), throws FileReadError; open/read
  * errors are Node's own (code ENOENT, EACCES, ...). Never blocks on the file's kind.
  */
-export function readBoundedFile(path: string, limit: number = READ_FULL_BYTES_MAX): BoundedRead {
-  // (libuv adds O_CLOEXEC to every open itself)
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+export function readBoundedFile(path: string, limit: number = READ_FULL_BYTES_MAX, opts: { noFollow?: boolean } = {}): BoundedRead {
+  // (libuv adds O_CLOEXEC to every open itself); noFollow: a symlink as the last component is ELOOP
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | (opts.noFollow ? fs.constants.O_NOFOLLOW : 0);
+  const fd = fs.openSync(path, flags);
   try {
     const st = fs.fstatSync(fd);
     if (st.isCharacterDevice()) return { kind: 'char-device', uid: st.uid };

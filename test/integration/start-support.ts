@@ -62,6 +62,8 @@ export interface Side {
   show(unit: string, props: string[]): Promise<Record<string, string>>;
   /** bus address a dbus-next client can use from the test process */
   address: string;
+  /** PID of the manager (unitd, or systemd --user) */
+  managerPid: number;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startUnitdSide(dir: string, extraArgs: string[] = []): Pro
     unitd,
     bus,
     address: bus.address,
+    managerPid: unitd.pid,
     systemctl: (args) => systemctl(bus.address, args),
     busctl: (args) => busctl(bus.address, args),
     show: async (unit, props) => parseShow((await systemctl(bus.address, ['show', '-p', props.join(','), unit])).stdout),
@@ -122,6 +125,7 @@ export async function startOracleSide(dir: string): Promise<Side | null> {
   return {
     name: 'systemd',
     address: `unix:path=${o.runtimeDir}/bus`,
+    managerPid: o.managerPid,
     systemctl: (args) => o.systemctl(args),
     busctl: (args) => o.busctl(args),
     show: async (unit, props) => parseShow((await o.systemctl(['show', '-p', props.join(','), unit])).stdout),
