@@ -1,49 +1,40 @@
-// Who may change units. systemd 252 lets a caller through when it holds the capability the
-// method names (CAP_KILL for kill, CAP_SYS_ADMIN for jobs and the rest) or runs as the manager's
-// own user; everyone else goes to polkit, and with no polkit on the bus the answer is
-// org.freedesktop.DBus.Error.AccessDenied "Access denied" — what unitd answers (spec 7.6).
-import { readFileSync, readlinkSync } from 'node:fs';
+// Who may change units: the caller the bus daemon vouches for. systemd 252 asks
+// sd_bus_query_sender_privilege() (src/libsystemd/sd-bus/bus-convenience.c) before it asks polkit.
+// On a dbus-daemon bus the message carries no credentials, so sd-bus asks the bus for the sender's
+// UnixUserID (bus_get_name_creds_dbus1) and never reads capabilities: those could only come from
+// /proc/PID, which it refuses to trust ("augmented" credentials are raceful). With the
+// capabilities unknown, the caller passes only when its uid is the manager's own (getuid()). Then
+// polkit is asked, and with no polkit on the bus the answer is -EACCES (bus-polkit.c), which
+// sd-bus sends as org.freedesktop.DBus.Error.AccessDenied "Permission denied" (what systemd 252
+// as PID 1 of a Debian container answers `nobody`), what unitd answers.
+//
+// Why not /proc/PID/status: the PID is read after the call arrived, and by then the sender may
+// have exec'd a setuid program that inherited the bus socket (its CapEff full, its euid 0), or
+// ended and left its PID to another process. The uid the bus recorded when the connection
+// authenticated (SO_PEERCRED at connect) cannot change for the life of the connection.
 import { Errors } from './errors.js';
 import type { CallContext } from './object-server.js';
 
-export const CAP_KILL = 5;
-export const CAP_SYS_ADMIN = 21;
+// systemd names a capability per method (CAP_KILL for kill, CAP_SYS_ADMIN for the rest); on a
+// dbus-daemon bus it is never known, so one rule serves every method and none is named here.
 
-/** The user namespace of a process (e.g. "user:[4026531837]"), null when it cannot be read. */
-function userNamespace(pid: number | 'self'): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/user`);
-  } catch {
-    return null;
-  }
+/** sd_bus_query_sender_privilege() on a dbus-daemon bus: the caller's uid, as the bus has it, is ours. */
+function isPrivileged(ctx: CallContext): Promise<boolean> {
+  return ctx.memo('privileged', async () => (await ctx.callerUid()) === process.getuid!());
 }
 
 /**
- * The caller's effective capabilities, as far as they count here: a process in another user
- * namespace (`unshare -U`, a rootless container) shows a full CapEff in /proc, but those
- * capabilities hold only inside its own namespace, never over unitd's processes.
+ * A method systemd guards with polkit (the ones its vtable marks SD_BUS_VTABLE_UNPRIVILEGED and
+ * checks itself): refused with AccessDenied "Permission denied" unless the caller is privileged.
  */
-function effectiveCapabilities(pid: number): bigint {
-  const ours = userNamespace('self');
-  if (ours === null || userNamespace(pid) !== ours) return 0n;
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? BigInt('0x' + m[1]) : 0n;
-  } catch {
-    return 0n;
-  }
+export async function requirePrivilege(ctx: CallContext): Promise<void> {
+  if (!(await isPrivileged(ctx))) throw Errors.accessDenied();
 }
 
-async function isPrivileged(ctx: CallContext, capability: number): Promise<boolean> {
-  const uid = await ctx.callerUid();
-  const ours = process.geteuid?.() ?? 0;
-  if (uid === ours && ours !== 0) return true;
-  const caps = effectiveCapabilities(await ctx.callerPid());
-  if ((caps >> BigInt(capability)) & 1n) return true;
-  return uid === ours;
-}
-
-/** Refuses a caller without the privilege; the answer is kept for the life of its connection. */
-export async function requirePrivilege(ctx: CallContext, capability: number): Promise<void> {
-  if (!(await ctx.memo(`privileged:${capability}`, () => isPrivileged(ctx, capability)))) throw Errors.accessDenied('Access denied');
+/**
+ * A member sd-bus guards itself (not marked SD_BUS_VTABLE_UNPRIVILEGED: setting a writable
+ * property, Exit, Reboot...): bus-objects.c check_access() refuses with its own message.
+ */
+export async function requireMemberAccess(ctx: CallContext, iface: string, member: string): Promise<void> {
+  if (!(await isPrivileged(ctx))) throw Errors.accessDenied(`Access to ${iface}.${member}() not permitted.`);
 }

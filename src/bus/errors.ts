@@ -20,7 +20,9 @@ export const Errors = {
   unknownInterface: (iface: string) => new BusError(DBUS + 'UnknownInterface', `Unknown interface '${iface}'.`),
   unknownProperty: (message: string) => new BusError(DBUS + 'UnknownProperty', message),
   propertyReadOnly: (message: string) => new BusError(DBUS + 'PropertyReadOnly', message),
-  accessDenied: (message = 'Access denied') => new BusError(DBUS + 'AccessDenied', message),
+  // -EACCES from a method handler: sd-bus sends strerror(EACCES). (systemctl and busctl print
+  // "Access denied" for any AccessDenied whatever its text: bus_error_message() overrides it.)
+  accessDenied: (message = 'Permission denied') => new BusError(DBUS + 'AccessDenied', message),
   notSupported: (message = 'Operation not supported') => new BusError(DBUS + 'NotSupported', message),
   failed: (message: string) => new BusError(DBUS + 'Failed', message),
 

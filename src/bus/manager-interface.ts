@@ -4,6 +4,7 @@ import type { Manager } from '../manager.js';
 import type { Unit } from '../units/unit.js';
 import { InvalidUnitNameError } from '../units/unit-registry.js';
 import { fnmatch } from '../util/fnmatch.js';
+import { requirePrivilege } from './authorization.js';
 import { Errors } from './errors.js';
 import type { CallContext, InterfaceImpl, MethodHandler } from './object-server.js';
 import type { InterfaceSpec } from './interface-spec.js';
@@ -136,7 +137,9 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
       b.unsubscribe(ctx.sender);
       return [];
     },
-    Reload: () => {
+    // method_reload: bus_verify_reload_daemon_async() (polkit, CAP_SYS_ADMIN) before anything
+    Reload: async (ctx) => {
+      await requirePrivilege(ctx);
       b.reload();
       return [];
     },

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import dbus from 'dbus-next';
 import type { Logger } from 'pino';
+import { requireMemberAccess } from './authorization.js';
 import { BusError, Errors } from './errors.js';
 import { renderIntrospection, type InterfaceSpec, type PropertySpec } from './interface-spec.js';
 import { toWire, typeNode } from './wire-values.js';
@@ -151,8 +152,7 @@ export class ObjectServer {
       }
       return p;
     };
-    const creds = (): Promise<[number, number]> =>
-      memo('credentials', () => Promise.all([this.askBus('GetConnectionUnixUser', sender), this.askBus('GetConnectionUnixProcessID', sender)]));
+    const creds = (): Promise<[number, number]> => memo('credentials', () => this.askCredentials(sender));
     return {
       sender,
       member: msg.member ?? '',
@@ -162,18 +162,29 @@ export class ObjectServer {
     };
   }
 
-  private async askBus(member: string, name: string): Promise<number> {
+  /**
+   * The caller's uid and PID as the bus daemon recorded them when the connection authenticated
+   * (SO_PEERCRED at connect): one GetConnectionCredentials call, as sd-bus makes when it needs
+   * more than one field (bus_get_name_creds_dbus1). The uid is fixed for the connection's life;
+   * the PID names the process that connected, which may since have exec'd or gone.
+   */
+  private async askCredentials(name: string): Promise<[number, number]> {
     const reply = await this.bus.call(
       new Message({
         destination: 'org.freedesktop.DBus',
         path: '/org/freedesktop/DBus',
         interface: 'org.freedesktop.DBus',
-        member,
+        member: 'GetConnectionCredentials',
         signature: 's',
         body: [name],
       }),
     );
-    return Number(reply?.body[0]);
+    const fields = (reply?.body[0] ?? {}) as Record<string, { value: unknown } | undefined>;
+    const uid = fields.UnixUserID?.value;
+    const pid = fields.ProcessID?.value;
+    // a bus that cannot say who the caller is: nobody we could trust
+    if (typeof uid !== 'number') throw Errors.accessDenied();
+    return [uid, typeof pid === 'number' ? pid : 0];
   }
 
   private async dispatch(msg: DBusMessage): Promise<void> {
@@ -201,8 +212,8 @@ export class ObjectServer {
     if (!object) throw Errors.unknownObject(`Unknown object '${path}'.`);
 
     if (iface === PEER || iface === INTROSPECTABLE || iface === PROPERTIES || iface === '') {
-      const std = this.callStandard(msg, object, iface, member);
-      if (std) return std;
+      const std = this.callStandard(msg, ctx, object, iface, member);
+      if (std) return await std;
     }
     const impl = iface === '' ? object.interfaces.find((i) => i.spec.methods.has(member)) : object.interfaces.find((i) => i.spec.name === iface);
     const method = impl?.spec.methods.get(member);
@@ -223,7 +234,7 @@ export class ObjectServer {
   }
 
   /** Peer, Introspectable and Properties; null when the member is not one of theirs. */
-  private callStandard(msg: DBusMessage, object: BusObject, iface: string, member: string): [string, unknown[]] | null {
+  private callStandard(msg: DBusMessage, ctx: CallContext, object: BusObject, iface: string, member: string): [string, unknown[]] | Promise<[string, unknown[]]> | null {
     const is = (i: string, m: string): boolean => (iface === i || iface === '') && member === m;
     if (is(PEER, 'Ping')) {
       this.checkSignature(msg, PEER, member, '');
@@ -254,10 +265,20 @@ export class ObjectServer {
     }
     if (is(PROPERTIES, 'Set')) {
       this.checkSignature(msg, PROPERTIES, member, 'ssv');
-      const [ifaceName, prop] = msg.body as [string, string];
+      const [ifaceName, prop, value] = msg.body as [string, string, { signature?: string }];
       const spec = object.interfaces.find((i) => i.spec.name === ifaceName)?.spec.properties.get(prop);
       if (!spec) throw Errors.unknownProperty(`Unknown interface ${ifaceName} or property ${prop}.`);
-      throw Errors.propertyReadOnly(`Property '${prop}' is not writable.`);
+      // sd-bus's order (bus-objects.c property_get_set_callbacks_run): writable, the value's
+      // type, then the caller's privilege (check_access), then the setter
+      if (spec.access === 'read') throw Errors.propertyReadOnly(`Property '${prop}' is not writable.`);
+      if (value?.signature !== spec.type) {
+        throw Errors.invalidArgs(`Incorrect parameters for property '${prop}', expected '${spec.type}', got '${value?.signature ?? ''}'.`);
+      }
+      return requireMemberAccess(ctx, ifaceName, prop).then(() => {
+        // the writable properties systemd has (LogLevel, LogTarget, ServiceWatchdogs) change
+        // things unitd does not have; saying so beats pretending the change was made
+        throw Errors.notSupported(`Setting ${ifaceName}.${prop} is not supported by unitd.`);
+      });
     }
     return null;
   }

@@ -7,7 +7,7 @@ import { JobRequestError } from '../jobs/job-queue.js';
 import { KillRequestError, parseKillRequest } from '../signals/kill-request.js';
 import type { Unit } from '../units/unit.js';
 import { InvalidUnitNameError } from '../units/unit-registry.js';
-import { CAP_KILL, CAP_SYS_ADMIN, requirePrivilege } from './authorization.js';
+import { requirePrivilege } from './authorization.js';
 import { BusError, Errors } from './errors.js';
 import { jobListEntry } from './job-interface.js';
 import type { CallContext, MethodHandler } from './object-server.js';
@@ -31,6 +31,12 @@ export interface UnitOperationsContext {
   manager: Manager;
   /** the caller's unit, for the "" name */
   callerUnit(ctx: CallContext): Promise<Unit | undefined>;
+}
+
+/** path_is_normalized(): no "." or ".." component, no "//" */
+function isNormalizedPath(p: string): boolean {
+  const parts = p.split('/');
+  return !p.includes('//') && !parts.includes('.') && !parts.includes('..');
 }
 
 /** unit types that have processes to kill in systemd 252 (a .kill in their vtable) */
@@ -80,7 +86,7 @@ export class UnitOperations {
     if (!['fail', 'replace', 'replace-irreversibly', 'isolate', 'flush', 'ignore-dependencies', 'ignore-requirements', 'triggering'].includes(mode)) {
       throw Errors.invalidArgs(`Job mode ${mode} invalid`);
     }
-    await requirePrivilege(ctx, CAP_SYS_ADMIN);
+    await requirePrivilege(ctx);
     // the privilege check waited for the bus: take the live unit (an idle one may have been collected)
     unit = this.loadUnit(unit.id);
     let type: JobType;
@@ -94,7 +100,7 @@ export class UnitOperations {
 
   private async kill(ctx: CallContext, unit: Unit, whom: string, signal: number, value: number | null): Promise<void> {
     const req = await bus(() => parseKillRequest(whom, signal, value));
-    await requirePrivilege(ctx, CAP_KILL);
+    await requirePrivilege(ctx);
     const live = this.m.units.get(unit.id);
     if (!live) throw Errors.unitNotLoaded(unit.id);
     // systemd 252 (unit_kill): a type without a kill method (target, timer, path, device...) is -EOPNOTSUPP
@@ -130,12 +136,12 @@ export class UnitOperations {
       },
       ResetFailedUnit: async (ctx, [name]) => {
         const unit = await this.loadedUnit(ctx, name as string);
-        await requirePrivilege(ctx, CAP_SYS_ADMIN);
+        await requirePrivilege(ctx);
         this.m.resetFailed(unit);
         return [];
       },
       ResetFailed: async (ctx) => {
-        await requirePrivilege(ctx, CAP_SYS_ADMIN);
+        await requirePrivilege(ctx);
         for (const unit of this.m.units.units()) this.m.resetFailed(unit);
         return [];
       },
@@ -156,7 +162,7 @@ export class UnitOperations {
         return [];
       },
       ClearJobs: async (ctx) => {
-        await requirePrivilege(ctx, CAP_SYS_ADMIN);
+        await requirePrivilege(ctx);
         this.m.jobs.clear();
         return [];
       },
@@ -168,7 +174,7 @@ export class UnitOperations {
     const job = this.m.jobs.get(id);
     if (!job) throw Errors.noSuchJob(id);
     // the client that asked for a job may cancel it without further privilege
-    if (job.requester !== ctx.sender) await requirePrivilege(ctx, CAP_SYS_ADMIN);
+    if (job.requester !== ctx.sender) await requirePrivilege(ctx);
     this.m.jobs.cancel(id);
   }
 
@@ -186,12 +192,12 @@ export class UnitOperations {
       return [];
     };
     methods.ResetFailed = async (ctx) => {
-      await requirePrivilege(ctx, CAP_SYS_ADMIN);
+      await requirePrivilege(ctx);
       this.m.resetFailed(unit);
       return [];
     };
     methods.Ref = async (ctx) => {
-      await requirePrivilege(ctx, CAP_SYS_ADMIN);
+      await requirePrivilege(ctx);
       // the privilege check waited for the bus: an idle unit may have been collected meanwhile
       const live = this.m.units.load(unit.id);
       live.refs.push(ctx.sender);
@@ -220,8 +226,15 @@ export class UnitOperations {
   serviceMethods(unit: Unit): Record<string, MethodHandler> {
     return {
       GetProcesses: () => [this.m.processesOf(unit).map((p) => [p.cgroup, p.pid, p.command])],
-      AttachProcesses: async (ctx) => {
-        await requirePrivilege(ctx, CAP_SYS_ADMIN);
+      // bus_unit_method_attach_processes() asks no privilege of its own (it checks each process's
+      // owner against the caller's uid later): the path, then delegation, come first
+      AttachProcesses: (_ctx, [path]) => {
+        const p = path as string;
+        if (p !== '') {
+          if (!p.startsWith('/')) throw Errors.invalidArgs(`Control group path is not absolute: ${p}`);
+          if (!isNormalizedPath(p)) throw Errors.invalidArgs(`Control group path is not normalized: ${p}`);
+        }
+        if (!unit.config.service?.delegate) throw Errors.invalidArgs('Process migration not available on non-delegated units.');
         throw Errors.notSupported('Attaching processes is not supported by unitd.');
       },
     };
@@ -231,7 +244,7 @@ export class UnitOperations {
   private async freezer(ctx: CallContext, unit: Unit, freeze: boolean): Promise<void> {
     const t = this.m.tracker;
     if (!unit.config.service || !t.canFreeze) throw new BusError('org.freedesktop.DBus.Error.NotSupported', `Unit '${unit.id}' does not support freezing.`);
-    await requirePrivilege(ctx, CAP_SYS_ADMIN);
+    await requirePrivilege(ctx);
     if (unit.job) throw new BusError('org.freedesktop.systemd1.UnitBusy', 'Unit has a pending job.');
     if (unit.activeState !== 'active' && unit.activeState !== 'reloading') throw new BusError('org.freedesktop.systemd1.UnitInactive', 'Unit is inactive.');
     if (!unit.controlGroup) throw new BusError('org.freedesktop.systemd1.UnitInactive', 'Unit is inactive.');

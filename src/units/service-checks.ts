@@ -28,6 +28,7 @@ export function completeService(config: UnitConfig, manager: ManagerFacts = {}):
 
   // the manager's DefaultOOMPolicy= is "stop"; delegated subtrees handle OOM themselves
   svc.oomPolicy = config.explicitOOMPolicy ?? (config.delegate ? 'continue' : 'stop');
+  svc.delegate = config.delegate;
 
   if (manager.userHome !== undefined && svc.workingDirectory === '') svc.workingDirectory = `!${manager.userHome}`;
 }

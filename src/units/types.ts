@@ -154,6 +154,8 @@ export interface ServiceSection {
   notifyAccess: 'none' | 'main' | 'exec' | 'all';
   /** '' until the service is loaded (as Type) */
   oomPolicy: 'continue' | 'stop' | 'kill' | '';
+  /** Delegate= (on, with any controller list): the unit manages its own cgroup subtree */
+  delegate: boolean;
   busName: string;
   successExitStatus: ExitStatusSet;
   restartPreventExitStatus: ExitStatusSet;

@@ -123,6 +123,7 @@ export function defaultServiceSection(kill: KillContext): ServiceSection {
     watchdogUSec: 0n,
     notifyAccess: 'none',
     oomPolicy: '',
+    delegate: false,
     busName: '',
     successExitStatus: emptyStatusSet(),
     restartPreventExitStatus: emptyStatusSet(),

@@ -78,6 +78,12 @@ export interface OracleOptions {
   logLevel?: string;
   /** milliseconds to wait for the manager (and bus) to come up; default 20 000 */
   startTimeoutMs?: number;
+  /**
+   * Let every user connect to the manager's bus (Debian's session.conf plus `<allow user="*"/>`,
+   * the socket's directories opened to all), so a caller of another uid reaches the manager as
+   * it reaches the system manager: how systemd judges unprivileged callers can then be observed.
+   */
+  busForAllUsers?: boolean;
 }
 
 export interface Oracle {
@@ -363,6 +369,13 @@ export async function startOracle(opts: OracleOptions): Promise<Oracle> {
   mkdirSync(privateUnits);
   writeFileSync(join(privateUnits, IDLE_TARGET), PRIVATE_IDLE);
   if (withBus) for (const [n, text] of Object.entries(PRIVATE_BUS_UNITS)) writeFileSync(join(privateUnits, n), text);
+  if (withBus && opts.busForAllUsers) {
+    const config = join(tmpDir, 'bus-all-users.conf');
+    writeFileSync(config, '<busconfig><include>/usr/share/dbus-1/session.conf</include><policy context="default"><allow user="*"/></policy></busconfig>\n');
+    writeFileSync(join(privateUnits, 'dbus.service'), PRIVATE_BUS_UNITS['dbus.service']!.replace('--session', `--config-file=${config}`));
+    chmodSync(tmpDir, 0o755);
+    chmodSync(runtimeDir, 0o755);
+  }
   const unitPath = [privateUnits, ...opts.unitDirs];
 
   const cg2 = cgroup2Mount()!;
