@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
 import type { Logger } from 'pino';
-import { connectBus, type MessageBus } from './bus/connect.js';
+import { connectBus, ownerPid, type MessageBus } from './bus/connect.js';
 import { useFastEncoder } from './bus/wire-encoder.js';
 import { startEmbeddedDaemon, type EmbeddedDaemon } from './bus/embedded-daemon.js';
 import { loadInterfaceSpecs } from './bus/interface-spec.js';
@@ -16,6 +16,7 @@ import { UnitStore } from './units/unit-loader.js';
 import { isValidUnitName } from './units/unit-name.js';
 import { createProcessTracker, stopFdInheritance } from './processes/index.js';
 import { becomeSystemManager, requireSystemManagerGround } from './system-manager.js';
+import { StartRefusal } from './start-refusal.js';
 
 export const BUS_NAME = 'org.freedesktop.systemd1';
 
@@ -46,19 +47,46 @@ function ownControlGroup(): string {
   }
 }
 
-async function acquireBus(opts: Options, log: Logger): Promise<{ bus: MessageBus; address: string; embedded: EmbeddedDaemon | null }> {
-  if (opts.busAddress) return { bus: await connectBus(opts.busAddress), address: opts.busAddress, embedded: null };
+/** The refusal for a bus where someone else already has the name, naming that process. */
+function nameTaken(address: string, pid: number | null, scope: 'system' | 'user'): StartRefusal {
+  const variable = scope === 'system' ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'DBUS_SESSION_BUS_ADDRESS';
+  return new StartRefusal(
+    `${BUS_NAME} is already owned on ${address} by PID ${pid ?? 'unknown'}: stop that service manager, or give this one a bus of its own (--bus-address, or --runtime-dir with no bus answering at $${variable})`,
+  );
+}
+
+/** The bus, once it is known that nobody owns the name there; refused, touching nothing, when someone does. */
+async function nameFree(bus: MessageBus, address: string, scope: 'system' | 'user'): Promise<MessageBus> {
+  try {
+    const pid = await ownerPid(bus, BUS_NAME);
+    if (pid !== null) throw nameTaken(address, pid, scope);
+  } catch (err) {
+    bus.disconnect();
+    throw err;
+  }
+  return bus;
+}
+
+interface AcquiredBus {
+  bus: MessageBus;
+  address: string;
+  embedded: EmbeddedDaemon | null;
+}
+
+async function acquireBus(opts: Options, log: Logger): Promise<AcquiredBus> {
+  if (opts.busAddress) return { bus: await nameFree(await connectBus(opts.busAddress), opts.busAddress, opts.scope), address: opts.busAddress, embedded: null };
   const address = defaultBusAddress(opts.scope);
   if (address) {
+    let bus: MessageBus | null = null;
     try {
-      return { bus: await connectBus(address, 2000), address, embedded: null };
+      bus = await connectBus(address, 2000);
     } catch (err) {
       log.info({ address, reason: (err as Error).message }, 'no bus answers there: starting an embedded dbus-daemon');
     }
+    // a bus that answers is the one to serve on, or to be refused on; never a reason to start another
+    if (bus) return { bus: await nameFree(bus, address, opts.scope), address, embedded: null };
   }
-  const embedded = await startEmbeddedDaemon(opts.runtimeDir ?? defaultRuntimeDir(opts.scope), opts.scope === 'system' ? 'system' : 'session', (line) =>
-    log.debug({ component: 'dbus-daemon' }, line),
-  );
+  const embedded = await startEmbeddedDaemon(opts.runtimeDir ?? defaultRuntimeDir(opts.scope), opts.scope === 'system' ? 'system' : 'session', log);
   try {
     return { bus: await connectBus(embedded.address), address: embedded.address, embedded };
   } catch (err) {
@@ -74,6 +102,20 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
   const fds = stopFdInheritance();
   if (fds.marked.length > 0) log.info({ fds: fds.marked }, 'inherited descriptors marked close-on-exec: no service gets them');
   if (fds.left.length > 0) log.warn({ fds: fds.left }, 'inherited descriptors could not be marked close-on-exec: every service gets them');
+  // The bus and the name come first: a unitd that is to be refused (another instance has the name,
+  // or the runtime directory) must leave before it has created anything (its cgroups, its units).
+  const acquired = await acquireBus(opts, log);
+  try {
+    return await serve(opts, log, acquired);
+  } catch (err) {
+    acquired.bus.disconnect();
+    await acquired.embedded?.stop();
+    throw err;
+  }
+}
+
+/** Everything that comes once the bus is there: the units, the tracker, the object server, the name. */
+async function serve(opts: Options, log: Logger, { bus, address, embedded }: AcquiredBus): Promise<RunningDaemon> {
   const searchPath = unitSearchPath({ scope: opts.scope, explicitDirs: opts.unitPath });
   const store = new UnitStore({ scope: opts.scope, searchPath });
   const tracker = createProcessTracker({ force: opts.tracker === 'auto' ? undefined : opts.tracker });
@@ -93,20 +135,21 @@ export async function runDaemon(opts: Options, log: Logger): Promise<RunningDaem
   for (const unit of manager.units.units()) {
     for (const w of unit.config.warnings) log.warn({ unit: unit.id, file: w.file, line: w.line }, w.message);
   }
-
-  const { bus, address, embedded } = await acquireBus(opts, log);
   if (embedded) manager.ownProcesses.set(embedded.pid, "the manager's bus daemon");
   bus.on('error', (err: Error) => log.error({ err }, 'bus connection error'));
   if (!useFastEncoder(bus)) log.warn('dbus-next internals not as expected: messages are marshalled by dbus-next');
   const systemd = new SystemdBus({ bus, manager, specs: loadInterfaceSpecs(), log, controlGroup: tracker.rootPath || ownControlGroup() });
   await systemd.start();
 
-  const reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
-  if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
-    bus.disconnect();
-    await embedded?.stop();
-    throw new Error(`${BUS_NAME} is already owned on ${address}`);
+  let reply: number;
+  try {
+    reply = await bus.requestName(BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
+  } catch (err) {
+    // the bus's policy keeps this uid from the name (a system bus, unitd not run as root)
+    throw new StartRefusal(`the bus at ${address} does not let this unitd own ${BUS_NAME}: ${(err as Error).message}`);
   }
+  // taken since acquireBus looked: another instance won the race
+  if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) throw nameTaken(address, await ownerPid(bus, BUS_NAME), opts.scope);
   // --system-manager: /run/systemd/system appears only once clients can be served
   const systemManager = opts.systemManager ? becomeSystemManager() : null;
   if (systemManager) log.info({ ground: systemManager.ground, created: systemManager.created }, 'acting as the system manager');

@@ -2,6 +2,7 @@
 // unitd's entry point: parse the command line, run the daemon, stop cleanly on SIGTERM/SIGINT.
 import { runDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
+import { StartRefusal } from '../start-refusal.js';
 import { parseOptions, USAGE, UsageError, type Options } from './options.js';
 
 async function main(): Promise<void> {
@@ -44,7 +45,15 @@ async function main(): Promise<void> {
   try {
     daemon = await runDaemon(opts, log);
   } catch (err) {
-    log.fatal({ err }, 'cannot start');
+    // For whoever started unitd by hand, one plain line on stderr (the log is JSON on stdout). A
+    // refusal is an answer, not a bug: its log line carries the reason and no stack.
+    if (err instanceof StartRefusal) {
+      process.stderr.write(`unitd: ${err.message}\n`);
+      log.fatal({ reason: err.message }, 'refused to start');
+    } else {
+      process.stderr.write(`unitd: cannot start: ${(err as Error)?.message ?? String(err)}\n`);
+      log.fatal({ err }, 'cannot start');
+    }
     log.flush(() => process.exit(1));
     return;
   }

@@ -28,7 +28,7 @@ export const USAGE = `Usage: unitd [--system | --user] [--bus-address ADDR] [--u
   --unit-path DIR     search DIR for unit files (repeatable; replaces the default search path
                       and $SYSTEMD_UNIT_PATH)
   --runtime-dir DIR   runtime state, incl. the embedded bus socket (default /run/unitd, or
-                      $XDG_RUNTIME_DIR/unitd with --user)
+                      $XDG_RUNTIME_DIR/unitd with --user); one unitd per directory
   --log-level LEVEL   fatal, error, warn, info (default), debug, trace or silent
   --tracker KIND      how unit processes are tracked: auto (default: cgroup v2 where writable,
                       else /proc), cgroup2, or proc ($UNITD_TRACKER sets the default)

@@ -14,6 +14,8 @@
 //  - poll(2) with a 0 timeout: tells whether a pidfd became readable (the process ended) for
 //    processes that are not our children and so never cause SIGCHLD.
 //  - fcntl(F_SETFD): marks descriptors unitd inherited close-on-exec (see inherited-fds.ts).
+//  - flock(2): the runtime directory's lock (bus/runtime-lock.ts), which the kernel drops when unitd
+//    dies however it dies, so a stale lock never needs a liveness guess. Node has no file locks.
 //
 // Everything degrades: when koffi or libc cannot be loaded, `native` is null and callers fall back
 // to /proc checks + process.kill (with the identity check done just before).
@@ -33,6 +35,8 @@ const POLLIN = 0x1;
 const SI_QUEUE = -1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 
 export interface NativeError extends Error {
   code: string;
@@ -41,7 +45,7 @@ export interface NativeError extends Error {
 
 /** errno number → symbolic name, for the errors callers are expected to act on */
 const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 3: 'ESRCH', 4: 'EINTR', 9: 'EBADF', 10: 'ECHILD', 12: 'ENOMEM', 13: 'EACCES',
+  1: 'EPERM', 3: 'ESRCH', 4: 'EINTR', 9: 'EBADF', 10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
   16: 'EBUSY', 22: 'EINVAL', 24: 'EMFILE', 38: 'ENOSYS', 95: 'EOPNOTSUPP',
 };
 
@@ -85,6 +89,8 @@ export interface Native {
   close(fd: number): void;
   /** fcntl(fd, F_SETFD, FD_CLOEXEC); throws NativeError */
   setCloseOnExec(fd: number): void;
+  /** flock(fd, operation); throws NativeError (EAGAIN: LOCK_NB and another holds it) */
+  flock(fd: number, operation: number): void;
 }
 
 function load(): Native | null {
@@ -109,6 +115,7 @@ function load(): Native | null {
   const poll = libc.func('int poll(void *, unsigned long, int)');
   const closeFn = libc.func('int close(int)');
   const fcntl = libc.func('int fcntl(int, int, ...)');
+  const flockFn = libc.func('int flock(int, int)');
   // union sigval is passed by value in one integer register on x86_64 and aarch64: an intptr_t
   // whose low 32 bits are sival_int is ABI-identical.
   const sigqueueFn = libc.func('int sigqueue(int, int, intptr_t)');
@@ -190,6 +197,9 @@ function load(): Native | null {
     },
     setCloseOnExec(fd) {
       if ((fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) as number) < 0) throw errnoError('fcntl', errno());
+    },
+    flock(fd, operation) {
+      if ((flockFn(fd, operation) as number) < 0) throw errnoError('flock', errno());
     },
   };
 }

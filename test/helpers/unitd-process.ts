@@ -26,14 +26,21 @@ export interface UnitdProcess {
 export interface StartOptions {
   /** unitd inherits /dev/null on this descriptor, open and not close-on-exec, as from a careless parent */
   inheritedFd?: number;
+  /**
+   * unitd is run through this command, which sets something up (a mount namespace, a umask) and
+   * ends with `exec "$@"`, so the PID is still unitd's. Not together with inheritedFd.
+   */
+  execThrough?: string[];
 }
 
 export async function startUnitd(args: string[], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<UnitdProcess> {
   // bash (not Node's spawn, whose extra stdio arrives close-on-exec) opens the descriptor, then becomes node
   const [cmd, argv] =
-    opts.inheritedFd === undefined
-      ? [process.execPath, [UNITD_MAIN, ...args]]
-      : ['/bin/bash', ['-c', `exec "$@" ${opts.inheritedFd}</dev/null`, 'unitd-wrapper', process.execPath, UNITD_MAIN, ...args]];
+    opts.execThrough !== undefined
+      ? [opts.execThrough[0]!, [...opts.execThrough.slice(1), process.execPath, UNITD_MAIN, ...args]]
+      : opts.inheritedFd === undefined
+        ? [process.execPath, [UNITD_MAIN, ...args]]
+        : ['/bin/bash', ['-c', `exec "$@" ${opts.inheritedFd}</dev/null`, 'unitd-wrapper', process.execPath, UNITD_MAIN, ...args]];
   const child = spawn(cmd, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
