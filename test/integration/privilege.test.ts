@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type Result } from '../helpers/clients.js';
+import { loadInterfaceSpecs } from '../../src/bus/interface-spec.js';
 import { PYTHON } from '../helpers/signal-lab.js';
 import { oracleAvailable, oracleUnavailableReason, startOracle, type Oracle } from '../oracle/oracle.js';
 import { removeDir, sleep, startUnitdSide, unitDir, type UnitdSide } from './start-support.js';
@@ -36,7 +37,10 @@ const NOBODY_WITH_CAPS = [...NOBODY, '--inh-caps=+kill,+sys_admin', '--ambient-c
 const UNITS = {
   [TARGET]: '[Service]\nExecStart=/bin/sleep 1000\nExecReload=/bin/true\n',
   'pv-other.service': '[Service]\nExecStart=/bin/sleep 1000\n',
+  // a start job that stays queued long enough to be looked at and cancelled
+  'pv-slow.service': '[Service]\nExecStartPre=/bin/sleep 30\nExecStart=/bin/sleep 1000\n',
 };
+const JOB = 'JOB'; // replaced by the path of pv-slow.service's start job on each side
 
 /** [label, object path, interface.member, dbus-send arguments] */
 type Row = [string, string, string, string[]];
@@ -55,6 +59,12 @@ const ROWS: Row[] = [
   ['GetUnit', M, `${MI}.GetUnit`, [`string:${TARGET}`]],
   ['LoadUnit', M, `${MI}.LoadUnit`, ['string:pv-other.service']],
   ['ListUnits', M, `${MI}.ListUnits`, []],
+  ['ListUnitsFiltered', M, `${MI}.ListUnitsFiltered`, ['array:string:active']],
+  ['ListUnitsByPatterns', M, `${MI}.ListUnitsByPatterns`, ['array:string:active', 'array:string:pv-*']],
+  ['ListUnitsByNames', M, `${MI}.ListUnitsByNames`, [`array:string:${TARGET}`]],
+  ['GetUnitByPID (1)', M, `${MI}.GetUnitByPID`, ['uint32:1']],
+  ['GetUnitByInvocationID (unknown)', M, `${MI}.GetUnitByInvocationID`, [`array:byte:${Array(16).fill('1').join(',')}`]],
+  ['GetUnitByControlGroup (unknown)', M, `${MI}.GetUnitByControlGroup`, ['string:/no/such/group']],
   ['ListJobs', M, `${MI}.ListJobs`, []],
   ['GetUnitProcesses', M, `${MI}.GetUnitProcesses`, [`string:${TARGET}`]],
   ['Subscribe', M, `${MI}.Subscribe`, []],
@@ -66,6 +76,16 @@ const ROWS: Row[] = [
   ['Unit.Unref', TARGET_PATH, `${UI}.Unref`, []],
   ['Service.GetProcesses', TARGET_PATH, `${SI}.GetProcesses`, []],
   ['Service.AttachProcesses', TARGET_PATH, `${SI}.AttachProcesses`, ['string:/', 'array:uint32:1']],
+  ['Unit.Freeze', TARGET_PATH, `${UI}.Freeze`, []],
+  ['Unit.Thaw', TARGET_PATH, `${UI}.Thaw`, []],
+  ['QueueSignalUnit (v254)', M, `${MI}.QueueSignalUnit`, [`string:${TARGET}`, 'string:main', 'int32:40', 'int32:1']],
+  ['Unit.QueueSignal (v254)', TARGET_PATH, `${UI}.QueueSignal`, ['string:main', 'int32:40', 'int32:1']],
+  ['GetJob (no such job)', M, `${MI}.GetJob`, ['uint32:99999']],
+  ['GetJobAfter (no such job)', M, `${MI}.GetJobAfter`, ['uint32:99999']],
+  ['GetJobBefore (no such job)', M, `${MI}.GetJobBefore`, ['uint32:99999']],
+  ['Job.Cancel', JOB, 'org.freedesktop.systemd1.Job.Cancel', []],
+  ['Job.GetAfter', JOB, 'org.freedesktop.systemd1.Job.GetAfter', []],
+  ['Job.GetBefore', JOB, 'org.freedesktop.systemd1.Job.GetBefore', []],
   ['Properties.Set LogLevel', M, 'org.freedesktop.DBus.Properties.Set', [`string:${MI}`, 'string:LogLevel', 'variant:string:info']],
   ['Properties.Set Version (read-only)', M, 'org.freedesktop.DBus.Properties.Set', [`string:${MI}`, 'string:Version', 'variant:string:1']],
 ];
@@ -73,9 +93,13 @@ const ROWS: Row[] = [
 /** a side: runs a command (as given, with privileges dropped by the caller's prefix) against its manager's bus */
 interface Manager {
   address: string;
+  /** the object path of pv-slow.service's queued start job */
+  job?: string;
   exec(argv: string[]): Promise<Result>;
   prop(unit: string, name: string): Promise<string>;
   startTarget(): Promise<void>;
+  /** queues pv-slow.service's start (it waits in ExecStartPre=) and gives its job's path */
+  queueSlowStart(): Promise<string>;
 }
 
 let u: UnitdSide;
@@ -94,6 +118,10 @@ beforeAll(async () => {
     exec: (argv) => run(argv[0]!, argv.slice(1), { LC_ALL: 'C' }),
     prop: async (unit, name) => (await u.show(unit, [name]))[name] ?? '',
     startTarget: async () => void (await u.systemctl(['start', TARGET])),
+    queueSlowStart: async () => {
+      await u.systemctl(['start', '--no-block', 'pv-slow.service']);
+      return (await u.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/pv_2dslow_2eservice', UI, 'Job'])).stdout.trim().split('"')[1]!;
+    },
   };
   if (oracleAvailable()) {
     oracle = await startOracle({ unitDirs: [dir], busForAllUsers: true });
@@ -103,6 +131,10 @@ beforeAll(async () => {
       exec: (argv) => o.exec(argv, { env: { LC_ALL: 'C' } }),
       prop: async (unit, name) => (await o.systemctl(['show', '-p', name, '--value', unit])).stdout.trim(),
       startTarget: async () => void (await o.systemctl(['start', TARGET])),
+      queueSlowStart: async () => {
+        await o.systemctl(['start', '--no-block', 'pv-slow.service']);
+        return (await o.busctl(['get-property', DEST, '/org/freedesktop/systemd1/unit/pv_2dslow_2eservice', UI, 'Job'])).stdout.trim().split('"')[1]!;
+      },
     };
   } else console.warn(`oracle half skipped: ${oracleUnavailableReason()}`);
 }, 60_000);
@@ -115,7 +147,8 @@ afterAll(async () => {
 
 /** dbus-send's answer, reduced to "ok" or "ErrorName: message" */
 async function call(m: Manager, as: string[], row: Row): Promise<string> {
-  const [, path, method, args] = row;
+  const [, rowPath, method, args] = row;
+  const path = rowPath === JOB ? m.job! : rowPath;
   const r = await m.exec([...as, 'dbus-send', `--bus=${m.address}`, '--print-reply', `--dest=${DEST}`, path, method, ...args]);
   if (r.code === 0) return 'ok';
   return r.stderr.trim().replace(/^Error /, '');
@@ -132,7 +165,13 @@ describe('privilege', () => {
     const expected: Record<string, string> = {};
     const denied = 'org.freedesktop.DBus.Error.AccessDenied: Permission denied';
     for (const [label] of ROWS) expected[label] = denied;
-    for (const label of ['GetUnit', 'LoadUnit', 'ListUnits', 'ListJobs', 'GetUnitProcesses', 'Subscribe', 'Service.GetProcesses']) expected[label] = 'ok';
+    for (const label of ['GetUnit', 'LoadUnit', 'ListUnits', 'ListUnitsFiltered', 'ListUnitsByPatterns', 'ListUnitsByNames', 'ListJobs', 'GetUnitProcesses', 'Subscribe', 'Service.GetProcesses']) {
+      expected[label] = 'ok';
+    }
+    // lookups anyone may make; these find nothing
+    expected['GetUnitByPID (1)'] = 'org.freedesktop.systemd1.NoUnitForPID: PID 1 does not belong to any loaded unit.';
+    expected['GetUnitByInvocationID (unknown)'] = 'org.freedesktop.systemd1.NoUnitForInvocationID: No unit with the specified invocation ID 01010101010101010101010101010101 known.';
+    expected['GetUnitByControlGroup (unknown)'] = "org.freedesktop.systemd1.NoSuchUnit: Control group '/no/such/group' is not valid or not managed by this instance";
     // a connection of its own for each call: never subscribed
     expected.Unsubscribe = 'org.freedesktop.systemd1.NotSubscribed: Client is not subscribed.';
     expected['CancelJob (no such job)'] = 'org.freedesktop.systemd1.NoSuchJob: Job 99999 does not exist.';
@@ -142,9 +181,16 @@ describe('privilege', () => {
     expected['Properties.Set LogLevel'] = `org.freedesktop.DBus.Error.AccessDenied: Access to ${MI}.LogLevel() not permitted.`;
     expected['Properties.Set Version (read-only)'] = "org.freedesktop.DBus.Error.PropertyReadOnly: Property 'Version' is not writable.";
 
+    expected['GetJob (no such job)'] = 'org.freedesktop.systemd1.NoSuchJob: Job 99999 does not exist.';
+    expected['GetJobAfter (no such job)'] = expected['GetJob (no such job)'];
+    expected['GetJobBefore (no such job)'] = expected['GetJob (no such job)'];
+    expected['Job.GetAfter'] = 'ok';
+    expected['Job.GetBefore'] = 'ok';
+
     for (const m of [unitdManager, systemdManager]) {
       if (!m) continue;
       const side = m === unitdManager ? 'unitd' : 'systemd';
+      m.job = await m.queueSlowStart();
       await m.startTarget();
       const mainPid = await m.prop(TARGET, 'MainPID');
       const plain = await table(m, NOBODY);
@@ -154,12 +200,26 @@ describe('privilege', () => {
       // it trusted: "no per-method access control on the user bus"); unitd answers as the system
       // manager does, whose bus is not trusted (bus-objects.c check_access)
       if (side === 'systemd') want['Properties.Set LogLevel'] = 'ok';
+      // 252 has no queued signals (v254); unitd serves them with v254's checks
+      if (side === 'systemd') {
+        want['QueueSignalUnit (v254)'] = `org.freedesktop.DBus.Error.UnknownMethod: Unknown method QueueSignalUnit or interface ${MI}.`;
+        want['Unit.QueueSignal (v254)'] = `org.freedesktop.DBus.Error.UnknownMethod: Unknown method QueueSignal or interface ${UI}.`;
+      }
       expect({ side, plain, withCaps }).toEqual({ side, plain: want, withCaps: want });
       // nothing changed: the target runs with the same main process, the other unit never started
       expect(await m.prop(TARGET, 'MainPID')).toBe(mainPid);
       expect(await m.prop(TARGET, 'ActiveState')).toBe('active');
       expect(await m.prop('pv-other.service', 'ActiveState')).toBe('inactive');
+      expect(await m.prop('pv-slow.service', 'Job')).not.toBe('0');
     }
+  });
+
+  it('the table covers every method of the interfaces unitd serves', () => {
+    const called = new Set(ROWS.map(([, , method]) => method));
+    const served = [...loadInterfaceSpecs().values()]
+      .filter((spec) => spec.name.startsWith('org.freedesktop.systemd1.'))
+      .flatMap((spec) => [...spec.methods.keys()].map((m) => `${spec.name}.${m}`));
+    expect(served.filter((m) => !called.has(m))).toEqual([]);
   });
 
   it('root may: daemon-reload, reset-failed, kill, Ref/Unref, and the same on both sides', async () => {
