@@ -9,6 +9,7 @@ import { Errors } from './errors.js';
 import type { CallContext, InterfaceImpl, MethodHandler } from './object-server.js';
 import type { InterfaceSpec } from './interface-spec.js';
 import { unitPath, UNIT_PATH_PREFIX } from './object-paths.js';
+import type { UnitLookup } from './unit-lookup.js';
 import { architecture, FEATURES, virtualization } from './system-facts.js';
 
 export const MANAGER_INTERFACE = 'org.freedesktop.systemd1.Manager';
@@ -16,7 +17,8 @@ export const UNITD_VERSION = '0.1.0';
 
 export interface ManagerBusContext {
   manager: Manager;
-  /** the caller's unit, for "" names and GetUnitByPID(0) */
+  units: UnitLookup;
+  /** the caller's unit, for GetUnitByInvocationID of the null ID */
   callerUnit(ctx: CallContext): Promise<Unit | undefined>;
   subscribe(sender: string): void;
   unsubscribe(sender: string): void;
@@ -53,32 +55,9 @@ function matchesStates(unit: Unit, states: string[]): boolean {
 export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): InterfaceImpl {
   const m = b.manager;
 
-  const loadedUnit = async (ctx: CallContext, name: string): Promise<Unit> => {
-    if (name === '') {
-      const own = await b.callerUnit(ctx);
-      if (!own) throw Errors.noSuchUnit('Client not member of any unit.');
-      return own;
-    }
-    const unit = m.units.get(name);
-    if (!unit) throw Errors.unitNotLoaded(name);
-    return unit;
-  };
-
-  const load = (name: string): Unit => {
-    try {
-      return m.units.load(name);
-    } catch (e) {
-      if (e instanceof InvalidUnitNameError) {
-        if (/@\.[a-z]+$/.test(name) && !name.includes('/')) throw Errors.invalidArgs(`Unit name ${name} is missing the instance name.`);
-        throw Errors.invalidArgs(`Unit name ${name} is not valid.`);
-      }
-      throw e;
-    }
-  };
-
   const methods: Record<string, MethodHandler> = {
-    GetUnit: async (ctx, [name]) => [unitPath((await loadedUnit(ctx, name as string)).id)],
-    LoadUnit: (_ctx, [name]) => [unitPath(load(name as string).id)],
+    GetUnit: async (ctx, [name]) => [unitPath((await b.units.loaded(ctx, name as string)).id)],
+    LoadUnit: (_ctx, [name]) => [unitPath(b.units.load(name as string).id)],
     GetUnitByPID: async (ctx, [pidArg]) => {
       const pid = pidArg === 0 ? await ctx.callerPid() : (pidArg as number);
       const unit = m.unitOfPid(pid);
@@ -104,7 +83,7 @@ export function managerInterface(spec: InterfaceSpec, b: ManagerBusContext): Int
       return [unitPath(unit.id)];
     },
     GetUnitProcesses: async (ctx, [name]) => {
-      const unit = await loadedUnit(ctx, name as string);
+      const unit = await b.units.loaded(ctx, name as string);
       return [m.processesOf(unit).map((p) => [p.cgroup, p.pid, p.command])];
     },
     ListUnits: () => [m.units.units().map(unitListEntry)],

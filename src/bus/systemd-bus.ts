@@ -16,6 +16,7 @@ import { ObjectServer, PROPERTIES, type BusObject, type CallContext } from './ob
 import { escapeBusLabel, jobIdFromPath, jobPath, JOB_PATH_PREFIX, MANAGER_PATH, UNIT_PATH_PREFIX, unitPath, unescapeBusLabel } from './object-paths.js';
 import { PropertyChangeTracker } from './property-changes.js';
 import { serviceInterface, SERVICE_INTERFACE } from './service-interface.js';
+import { UnitLookup } from './unit-lookup.js';
 import { UnitOperations } from './unit-operations.js';
 import { REVERSE_DEPENDENCY, unitInterface, UNIT_INTERFACE } from './unit-interface.js';
 import { toWire, typeNode } from './wire-values.js';
@@ -78,11 +79,13 @@ export class SystemdBus {
   constructor(private readonly opts: SystemdBusOptions) {
     this.manager = opts.manager;
     this.server = new ObjectServer(opts.bus, opts.specs, (path, ctx) => this.resolve(path, ctx), opts.log);
-    this.ops = new UnitOperations({ manager: this.manager, callerUnit: (ctx) => this.callerUnit(ctx) });
+    const units = new UnitLookup(this.manager, (ctx) => this.callerUnit(ctx));
+    this.ops = new UnitOperations({ manager: this.manager, units });
     this.managerObject = {
       interfaces: [
         managerInterface(this.spec(MANAGER_INTERFACE), {
           manager: this.manager,
+          units,
           callerUnit: (ctx) => this.callerUnit(ctx),
           subscribe: (sender) => this.subscribe(sender),
           unsubscribe: (sender) => this.unsubscribe(sender),

@@ -6,12 +6,13 @@ import type { JobType } from '../jobs/job.js';
 import { JobRequestError } from '../jobs/job-queue.js';
 import { KillRequestError, parseKillRequest } from '../signals/kill-request.js';
 import type { Unit } from '../units/unit.js';
-import { InvalidUnitNameError } from '../units/unit-registry.js';
+import { pathIsNormalized } from '../units/unit-name.js';
 import { requirePrivilege } from './authorization.js';
 import { BusError, Errors } from './errors.js';
 import { jobListEntry } from './job-interface.js';
 import type { CallContext, MethodHandler } from './object-server.js';
 import { jobPath } from './object-paths.js';
+import type { UnitLookup } from './unit-lookup.js';
 
 function asBusError(err: unknown): unknown {
   if (err instanceof JobRequestError || err instanceof KillRequestError) return new BusError(err.errorName, err.message);
@@ -29,14 +30,7 @@ async function bus<T>(fn: () => T | Promise<T>): Promise<T> {
 
 export interface UnitOperationsContext {
   manager: Manager;
-  /** the caller's unit, for the "" name */
-  callerUnit(ctx: CallContext): Promise<Unit | undefined>;
-}
-
-/** path_is_normalized(): no "." or ".." component, no "//" */
-function isNormalizedPath(p: string): boolean {
-  const parts = p.split('/');
-  return !p.includes('//') && !parts.includes('.') && !parts.includes('..');
+  units: UnitLookup;
 }
 
 /** unit types that have processes to kill in systemd 252 (a .kill in their vtable) */
@@ -59,28 +53,6 @@ export class UnitOperations {
     return this.c.manager;
   }
 
-  /** L: load on demand, an invalid name is InvalidArgs. */
-  private loadUnit(name: string): Unit {
-    try {
-      return this.m.units.load(name);
-    } catch (e) {
-      if (e instanceof InvalidUnitNameError) throw Errors.invalidArgs(`Unit name ${name} is not valid.`);
-      throw e;
-    }
-  }
-
-  /** G: must be loaded already; "" is the caller's own unit. */
-  private async loadedUnit(ctx: CallContext, name: string): Promise<Unit> {
-    if (name === '') {
-      const own = await this.c.callerUnit(ctx);
-      if (!own) throw Errors.noSuchUnit('Client not member of any unit.');
-      return own;
-    }
-    const unit = this.m.units.get(name);
-    if (!unit) throw Errors.unitNotLoaded(name);
-    return unit;
-  }
-
   private async queueJob(ctx: CallContext, unitArg: Unit, verb: string, mode: string): Promise<string> {
     let unit = unitArg;
     if (!['fail', 'replace', 'replace-irreversibly', 'isolate', 'flush', 'ignore-dependencies', 'ignore-requirements', 'triggering'].includes(mode)) {
@@ -88,7 +60,7 @@ export class UnitOperations {
     }
     await requirePrivilege(ctx);
     // the privilege check waited for the bus: take the live unit (an idle one may have been collected)
-    unit = this.loadUnit(unit.id);
+    unit = this.c.units.load(unit.id);
     let type: JobType;
     const canReload = this.m.driver.canReload(unit);
     if (verb === 'reload-or-restart') type = canReload ? 'reload-or-start' : 'restart';
@@ -110,13 +82,13 @@ export class UnitOperations {
 
   managerMethods(): Record<string, MethodHandler> {
     const job = (verb: string): MethodHandler => async (ctx, [name, mode]) => {
-      const unit = this.loadUnit(name as string);
+      const unit = this.c.units.load(name as string);
       return [await this.queueJob(ctx, unit, verb, mode as string)];
     };
     return {
       StartUnit: job('start'),
       StartUnitWithFlags: async (ctx, [name, mode, flags]) => {
-        const unit = this.loadUnit(name as string);
+        const unit = this.c.units.load(name as string);
         if (flags !== 0n) throw Errors.invalidArgs(`Invalid 'flags' parameter '${String(flags)}'`);
         return [await this.queueJob(ctx, unit, 'start', mode as string)];
       },
@@ -127,15 +99,15 @@ export class UnitOperations {
       ReloadOrRestartUnit: job('reload-or-restart'),
       ReloadOrTryRestartUnit: job('reload-or-try-restart'),
       KillUnit: async (ctx, [name, whom, signal]) => {
-        await this.kill(ctx, await this.loadedUnit(ctx, name as string), whom as string, signal as number, null);
+        await this.kill(ctx, await this.c.units.loaded(ctx, name as string), whom as string, signal as number, null);
         return [];
       },
       QueueSignalUnit: async (ctx, [name, whom, signal, value]) => {
-        await this.kill(ctx, await this.loadedUnit(ctx, name as string), whom as string, signal as number, value as number);
+        await this.kill(ctx, await this.c.units.loaded(ctx, name as string), whom as string, signal as number, value as number);
         return [];
       },
       ResetFailedUnit: async (ctx, [name]) => {
-        const unit = await this.loadedUnit(ctx, name as string);
+        const unit = await this.c.units.loaded(ctx, name as string);
         await requirePrivilege(ctx);
         this.m.resetFailed(unit);
         return [];
@@ -232,7 +204,7 @@ export class UnitOperations {
         const p = path as string;
         if (p !== '') {
           if (!p.startsWith('/')) throw Errors.invalidArgs(`Control group path is not absolute: ${p}`);
-          if (!isNormalizedPath(p)) throw Errors.invalidArgs(`Control group path is not normalized: ${p}`);
+          if (!pathIsNormalized(p)) throw Errors.invalidArgs(`Control group path is not normalized: ${p}`);
         }
         if (!unit.config.service?.delegate) throw Errors.invalidArgs('Process migration not available on non-delegated units.');
         throw Errors.notSupported('Attaching processes is not supported by unitd.');

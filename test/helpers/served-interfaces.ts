@@ -5,6 +5,7 @@ import { managerInterface, MANAGER_INTERFACE } from '../../src/bus/manager-inter
 import type { InterfaceImpl } from '../../src/bus/object-server.js';
 import { serviceInterface, SERVICE_INTERFACE } from '../../src/bus/service-interface.js';
 import { unitInterface, UNIT_INTERFACE } from '../../src/bus/unit-interface.js';
+import { UnitLookup } from '../../src/bus/unit-lookup.js';
 import { UnitOperations } from '../../src/bus/unit-operations.js';
 import { createLogger } from '../../src/log.js';
 import { Manager } from '../../src/manager.js';
@@ -32,7 +33,8 @@ export function servedInterfaces(unitName = 'demo.service'): {
     tracker: createProcessTracker({ force: 'proc' }),
     log: createLogger('silent'),
   });
-  const ops = new UnitOperations({ manager, callerUnit: async () => undefined });
+  const units = new UnitLookup(manager, async () => undefined);
+  const ops = new UnitOperations({ manager, units });
   return {
     unit,
     manager,
@@ -46,6 +48,7 @@ export function servedInterfaces(unitName = 'demo.service'): {
     }),
     managerImpl: managerInterface(specs.get(MANAGER_INTERFACE)!, {
       manager,
+      units,
       callerUnit: async () => undefined,
       subscribe: () => {},
       unsubscribe: () => {},

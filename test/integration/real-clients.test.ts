@@ -234,10 +234,12 @@ describe('bad input gets systemd\'s error and changes nothing', () => {
     ['foo.bogus', 'Unit name foo.bogus is not valid.'],
     ['tmpl@.service', 'Unit name tmpl@.service is missing the instance name.'],
     ['x'.repeat(300) + '.service', `Unit name ${'x'.repeat(300)}.service is not valid.`],
-  ])('LoadUnit(%s)', async (name, message) => {
-    const r = await call('LoadUnit', 's', name);
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`Call failed: ${message}`);
+  ])('LoadUnit, StartUnit, StopUnit(%s)', async (name, message) => {
+    // one answer for every method that loads by name (manager_load_unit_prepare)
+    for (const r of [await call('LoadUnit', 's', name), await call('StartUnit', 'ss', name, 'replace'), await call('StopUnit', 'ss', name, 'replace')]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`Call failed: ${message}`);
+    }
     await alive();
   });
 
