@@ -7,10 +7,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { FULL, SMALL, escalation, forkBomb, killVsPing, manyUnits, openSession, stopCurve, throughput, type Row, type Session, type StopCurve } from './lib/scenarios.js';
+import { FULL, SMALL, escalation, forkBomb, killVsPing, manyUnits, openSession, parseLoad, stopCurve, throughput, type Row, type Session, type StopCurve } from './lib/scenarios.js';
 import { REPO_ROOT, benchUnavailable, startSystemdTarget, startUnitdTarget, systemdAvailable, type SystemdTarget, type UnitdTarget } from './lib/targets.js';
 import { machine, markdownTable, stopCurveSvg } from './lib/report.js';
-import { writeBenchUnits } from './lib/units.js';
+import { writeBenchUnits, writeParseUnits } from './lib/units.js';
+import { READ_FULL_BYTES_MAX } from '../src/util/bounded-read.js';
 import { now } from './lib/stats.js';
 import { reaper } from '../src/processes/reaper.js';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let curve: StopCurve | null = null;
   const unitDir = writeBenchUnits(sizes.stopSizes, sizes.bombSize);
+  const parseFileBytes = want('7') ? writeParseUnits(unitDir, sizes.parseLines, sizes.parseSpecifiers, sizes.parseReps, sizes.parseMax ? READ_FULL_BYTES_MAX : null) : {};
   let unitd: UnitdTarget | null = null;
   let systemd: SystemdTarget | null = null;
   let unitdB: UnitdTarget | null = null;
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
     if (want('3')) rows.push(...(await escalation(sessions, sizes)));
     if (want('4')) rows.push(...(await forkBomb(sessions, sizes)));
     if (want('6')) rows.push(...(await throughput(unitd, sizes)));
+    if (want('7')) rows.push(...(await parseLoad(sessions, sizes, parseFileBytes)));
     for (const s of sessions) s.client.disconnect();
     sessions.length = 0;
     await systemd?.stop();

@@ -4,7 +4,7 @@ import { rmSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Client, MANAGER_PATH } from './client.js';
 import { cgroupPids, cgroupPopulated, cpuMs, destroyCgroup, rssKiB, startSystemdTarget, startUnitdTarget, systemdAvailable, type Target, type UnitdTarget } from './targets.js';
-import { BOMB_UNIT, KILL_UNIT, MANY_TARGET, STUBBORN_UNIT, stopUnit, survivors, writeManyUnits } from './units.js';
+import { BOMB_UNIT, KILL_UNIT, MANY_TARGET, STUBBORN_UNIT, parseLinesUnit, parseMaxUnit, parseSpecifiersUnit, stopUnit, survivors, writeManyUnits } from './units.js';
 import { now, round, sleep, summarize, type Summary } from './stats.js';
 import { floorMethods, floorName, floorStop } from './floor.js';
 
@@ -35,15 +35,25 @@ export interface Sizes {
   listUnitsReps: number;
   getAllReps: number;
   throughputCalls: number;
+  /** scenario 7: Environment= lines of the large unit file, `%n` in one value, repetitions (each its own copy) */
+  parseLines: number;
+  parseSpecifiers: number;
+  parseReps: number;
+  /** systemd 252 is quadratic in Environment= lines (42 s for 100k here): fewer repetitions for it */
+  parseSystemdLineReps: number;
+  /** also load one file of READ_FULL_BYTES_MAX bytes (unitd only) */
+  parseMax: boolean;
 }
 
 export const SMALL: Sizes = {
   full: false, pingKillCalls: Number(process.env.BENCH_KILL_CALLS ?? 1000), stopSizes: [1, 100, 1000], stopReps: { 1: 5, 100: 3, 1000: 2 }, escalationReps: 2,
   bombSize: 2000, bombReps: 1, manyUnits: 1000, startups: 2, listUnitsReps: 20, getAllReps: 50, throughputCalls: 10_000,
+  parseLines: 10_000, parseSpecifiers: 10_000, parseReps: 3, parseSystemdLineReps: 3, parseMax: false,
 };
 export const FULL: Sizes = {
   full: true, pingKillCalls: 10_000, stopSizes: [1, 10, 100, 300, 1000], stopReps: { 1: 15, 10: 10, 100: 10, 300: 7, 1000: 7 }, escalationReps: 5,
   bombSize: 2000, bombReps: 3, manyUnits: 1000, startups: 5, listUnitsReps: 200, getAllReps: 500, throughputCalls: 100_000,
+  parseLines: 100_000, parseSpecifiers: 100_000, parseReps: 3, parseSystemdLineReps: 1, parseMax: true,
 };
 
 const SERVICE = 'org.freedesktop.systemd1.Service';
@@ -454,6 +464,55 @@ export async function manyUnits(sizes: Sizes, cpuProfDir?: string, withSystemd =
     await last?.t.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. large unit files: LoadUnit of a file of many lines, and of a value with many specifiers
+
+/** LoadUnit round trip: the unit file is read, parsed and applied in it (the unit is new) */
+async function timedLoad(s: Session, unit: string): Promise<number> {
+  const t0 = now();
+  const [path] = await s.client.manager('LoadUnit', 's', [unit]);
+  const ms = now() - t0;
+  const state = await s.client.getProperty(path as string, 'org.freedesktop.systemd1.Unit', 'LoadState');
+  if (state !== 'loaded') throw new Error(`${s.target.name}: ${unit} is ${String(state)}`);
+  return ms;
+}
+
+export async function parseLoad(sessions: Session[], sizes: Sizes, fileBytes: Record<string, number>): Promise<Row[]> {
+  const lines: Record<string, number[]> = {};
+  const specs: Record<string, number[]> = {};
+  for (let rep = 0; rep < sizes.parseReps; rep++) {
+    for (const s of rep % 2 === 0 ? sessions : [...sessions].reverse()) {
+      if (s.target.name !== 'systemd' || rep < sizes.parseSystemdLineReps) (lines[s.target.name] ??= []).push(await timedLoad(s, parseLinesUnit(rep)));
+      (specs[s.target.name] ??= []).push(await timedLoad(s, parseSpecifiersUnit(rep)));
+    }
+  }
+  const rows: Row[] = [];
+  const kinds = [
+    { id: '7.lines', samples: lines, what: `LoadUnit, a unit file of ${sizes.parseLines} Environment= lines (${fileBytes[parseLinesUnit(0)]} bytes)` },
+    { id: '7.specifiers', samples: specs, what: `LoadUnit, Description= of ${sizes.parseSpecifiers} %n (${fileBytes[parseSpecifiersUnit(0)]} bytes)` },
+  ];
+  for (const k of kinds) {
+    const u = summarize(k.samples.unitd!);
+    const sd = k.samples.systemd ? summarize(k.samples.systemd) : null;
+    log(`${k.id}: unitd ${u.median.toFixed(1)} ms${sd ? `, systemd ${sd.median.toFixed(1)} ms` : ''}`);
+    // unitd answers nothing else while it parses: the round trip bounds that pause
+    const row = ratioRow({ id: k.id, what: k.what, unit: 'ms', unitd: u.median, baseline: sd?.median ?? null, baselineName: 'systemd 252 --user, same file, same run', target: '≤ 2000 ms', detail: { unitd: u, systemd: sd, samples: k.samples } }, null);
+    row.pass = u.median <= 2000;
+    rows.push(row);
+    if (k.samples['unitd-b']) rows.push(ratioRow({ id: `${k.id}.ab`, what: `A/B: ${k.what}, unitd-b vs unitd`, unit: 'ms', unitd: summarize(k.samples['unitd-b']).median, baseline: u.median, baselineName: 'unitd (A)', target: 'A/B' }, null));
+  }
+  if (sizes.parseMax) {
+    const s = sessions.find((x) => x.target.name === 'unitd')!;
+    const ms = await timedLoad(s, parseMaxUnit);
+    log(`7.max: unitd ${ms.toFixed(0)} ms`);
+    rows.push({
+      id: '7.max', what: `LoadUnit, a unit file of READ_FULL_BYTES_MAX (${fileBytes[parseMaxUnit]} bytes of After= lines naming 100k units)`, unit: 'ms', unitd: round(ms),
+      baseline: null, baselineName: 'absolute (systemd 252 takes 19 s for 100k After= lines: not run)', ratio: null, target: 'context: the longest a unit file keeps unitd from answering', pass: null,
+    });
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------

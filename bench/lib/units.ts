@@ -72,6 +72,37 @@ export function writeBenchUnits(sizes: number[], bombSize: number): string {
   return dir;
 }
 
+// Scenario 7: large unit files (issue 13, item 6). Each repetition loads its own copy, as a loaded
+// unit stays loaded. The names of the specifier units are 10 bytes ("pN.service"): 100k `%n` expand
+// to 1,000,000 bytes, under unit_full_printf()'s LONG_LINE_MAX (1 MiB), so both managers expand
+// them all.
+export const parseLinesUnit = (rep: number): string => `bench-lines-${rep}.service`;
+export const parseSpecifiersUnit = (rep: number): string => `p${rep}.service`;
+export const parseMaxUnit = 'bench-max.service';
+
+/** Writes the scenario-7 unit files into `dir` (the bench's unit directory); returns their sizes in bytes. */
+export function writeParseUnits(dir: string, lines: number, specifiers: number, reps: number, maxBytes: number | null): Record<string, number> {
+  if (reps > 10) throw new Error('at most 10 repetitions: the specifier units are named p0..p9');
+  const sizes: Record<string, number> = {};
+  const write = (name: string, text: string): void => {
+    writeFileSync(join(dir, name), text);
+    sizes[name] = Buffer.byteLength(text);
+  };
+  const env = Array.from({ length: lines }, (_, i) => `Environment=V${i}=${i}`).join('\n');
+  for (let rep = 0; rep < reps; rep++) {
+    write(parseLinesUnit(rep), `[Unit]\nDescription=bench: ${lines} Environment= lines\n[Service]\nExecStart=/bin/true\n${env}\n`);
+    write(parseSpecifiersUnit(rep), `[Unit]\nDescription=${'%n'.repeat(specifiers)}\n[Service]\nExecStart=/bin/true\n`);
+  }
+  if (maxBytes !== null) {
+    // the largest file unitd reads (READ_FULL_BYTES_MAX): After= lines naming 100k units over and over
+    const line = (i: number): string => `After=u${i % 100_000}.service`.padEnd(23);
+    const head = '[Service]\nExecStart=/bin/true\n[Unit]\n';
+    const n = Math.floor((maxBytes - head.length) / 24);
+    write(parseMaxUnit, head + Array.from({ length: n }, (_, i) => line(i)).join('\n') + '\n');
+  }
+  return sizes;
+}
+
 export const MANY_TARGET = 'bench-many.target';
 
 /**

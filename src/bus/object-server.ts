@@ -2,7 +2,7 @@
 // from its path, serves the standard interfaces (Peer, Introspectable, Properties) for all of
 // them, checks signatures against interfaces/*.xml, and turns BusError into D-Bus errors.
 // It knows D-Bus and nothing of units or processes.
-import { readFileSync } from 'node:fs';
+import { readBoundedFile } from '../util/bounded-read.js';
 import dbus from 'dbus-next';
 import type { Logger } from 'pino';
 import { requireMemberAccess } from './authorization.js';
@@ -57,7 +57,8 @@ function errorReply(call: DBusMessage, name: string, text: string): DBusMessage 
 function readMachineId(): string {
   for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
     try {
-      const id = readFileSync(f, 'utf8').trim();
+      const read = readBoundedFile(f);
+      const id = read.kind === 'regular' ? read.data.toString('utf8').trim() : '';
       if (/^[0-9a-f]{32}$/.test(id)) return id;
     } catch {
       // try the next one

@@ -21,6 +21,7 @@ import { recordStartTime, spawnRegistered } from './spawn-registry.js';
 import { readStat } from './proc-stat.js';
 import { exitInfoFromNode } from './reaper.js';
 import { NO_NOFILE_STEPS, nofileStepsFor } from './nofile-limit.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 const STEP = [
   'if [ -n "$1" ]; then echo $$ > "$1/cgroup.procs" || exit 219; fi',
@@ -78,16 +79,23 @@ function codedError(message: string, code: string): Error & { code: string } {
   return e;
 }
 
-function lookupDb(file: string, name: string): string[] | null {
+/**
+ * The entry of /etc/passwd or /etc/group whose field `field` is `value`, split into its fields;
+ * null when there is none or the file cannot be read. The file is read bounded, a regular file only
+ * (readBoundedFile): a FIFO or a device put there must not stall the daemon.
+ */
+function lookupDb(file: string, field: number, value: string): string[] | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    const read = readBoundedFile(file);
+    if (read.kind !== 'regular') return null;
+    text = read.data.toString('utf8');
   } catch {
     return null;
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f[0] === name) return f;
+    if (f[field] === value) return f;
   }
   return null;
 }
@@ -99,12 +107,10 @@ export function resolveCredentials(user?: string, group?: string): { uid?: numbe
   if (user !== undefined && user !== '') {
     if (/^\d+$/.test(user)) {
       uid = Number(user);
-      const pw = fs.existsSync('/etc/passwd')
-        ? fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[2] === user)
-        : undefined;
+      const pw = lookupDb('/etc/passwd', 2, user);
       if (pw) gid = Number(pw[3]);
     } else {
-      const pw = lookupDb('/etc/passwd', user);
+      const pw = lookupDb('/etc/passwd', 0, user);
       if (!pw) throw codedError(`unknown user ${user}`, 'EUSER');
       uid = Number(pw[2]);
       gid = Number(pw[3]);
@@ -113,7 +119,7 @@ export function resolveCredentials(user?: string, group?: string): { uid?: numbe
   if (group !== undefined && group !== '') {
     if (/^\d+$/.test(group)) gid = Number(group);
     else {
-      const gr = lookupDb('/etc/group', group);
+      const gr = lookupDb('/etc/group', 0, group);
       if (!gr) throw codedError(`unknown group ${group}`, 'EGROUP');
       gid = Number(gr[2]);
     }

@@ -2,7 +2,7 @@
 // Environment=/EnvironmentFile=, $MAINPID and the $SERVICE_RESULT family, and $VAR expansion in
 // Exec lines (a whole-word $VAR splits into words and vanishes when unset; ${VAR} is replaced in
 // place; $VAR inside a word is left alone, as systemd 252 does).
-import { readFileSync } from 'node:fs';
+import { FileReadError, readBoundedFile, readFailureReason } from '../util/bounded-read.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -39,7 +39,19 @@ export function environmentAssignments(entries: string[]): Record<string, string
   return out;
 }
 
-/** Reads EnvironmentFile= entries; a leading "-" means a missing file is fine. Throws otherwise. */
+/** /dev/null's device number (1:3, fixed by the kernel), as fs.Stats.rdev encodes it */
+const DEV_NULL_RDEV = (1 << 8) | 3;
+
+/**
+ * Reads EnvironmentFile= entries; a leading "-" means the file may be missing or unreadable (252's
+ * exec_context_load_environment() skips any error then). Throws otherwise, and the start fails
+ * with Result=resources as in 252 ("Failed to load environment files: %m").
+ *
+ * 252 reads the files in the manager with read_full_stream() (load_env_file()), so a FIFO would
+ * block it for good and a device be read up to READ_FULL_BYTES_MAX (E2BIG). unitd reads only a
+ * regular file of at most READ_FULL_BYTES_MAX (readBoundedFile) and refuses anything else at once;
+ * /dev/null reads as empty, as it does in 252.
+ */
 export function environmentFiles(files: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const spec of files) {
@@ -47,10 +59,13 @@ export function environmentFiles(files: string[]): Record<string, string> {
     const path = optional ? spec.slice(1) : spec;
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      const read = readBoundedFile(path);
+      if (read.kind === 'regular') text = read.data.toString('utf8');
+      else if (read.rdev === DEV_NULL_RDEV) text = '';
+      else throw new FileReadError('EBADFD', 'a character device, not a regular file', path);
     } catch (err) {
       if (optional) continue;
-      throw new Error(`Failed to load environment file ${path}: ${(err as Error).message}`);
+      throw new Error(`Failed to load environment file ${path}: ${readFailureReason(err)}`);
     }
     Object.assign(out, parseEnvironmentFile(text));
   }
@@ -66,7 +81,8 @@ export function expandArgv(argv: string[], env: Record<string, string>): string[
     const whole = WHOLE_WORD.exec(word);
     if (whole && whole[1]) {
       const value = env[whole[1]];
-      if (value !== undefined) out.push(...value.split(/[ \t\n]+/).filter((w) => w !== ''));
+      // word by word: a variable from an EnvironmentFile= may hold more words than a spread takes
+      if (value !== undefined) for (const w of value.split(/[ \t\n]+/)) if (w !== '') out.push(w);
       continue;
     }
     out.push(word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string | undefined) => (m === '$$' ? '$' : (env[name!] ?? ''))));

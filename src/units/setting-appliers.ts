@@ -8,6 +8,7 @@ import { parseExecLine } from './exec-line.js';
 import { parseBooleanValue, parseExitStatusValue, parseSignalValue, parseTimeValue, splitValueWords } from './setting-values.js';
 import { isValidUnitName } from './unit-name.js';
 import { parseResourceLimit, type ResourceLimit } from './resource-limit.js';
+import { addUnique, replaceByKey } from './unique-list.js';
 
 /** What a setting needs from the loader while it is applied. */
 export interface SettingContext {
@@ -196,7 +197,7 @@ export function dependency(name: string): Apply {
         ctx.warn(`Failed to add dependency on ${n}, ignoring: Invalid argument`);
         continue;
       }
-      if (!list.includes(n)) list.push(n);
+      addUnique(list, n);
     }
   };
 }
@@ -253,13 +254,16 @@ export function exec(kind: ExecKind): Apply {
       return;
     }
     for (const w of r.warnings) ctx.warn(w);
-    svc.exec[kind].push(...r.commands);
+    // one by one: a line of 1 MiB can hold 200k commands, too many arguments for a spread
+    for (const command of r.commands) svc.exec[kind].push(command);
     if (r.problem?.fatal) throw new FatalSettingError(r.problem.message);
     if (r.problem) ctx.warn(r.problem.message);
   };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** "NAME=" of an Environment= entry: what strv_env_replace_consume() compares */
+const envEntryName = (entry: string): string => entry.slice(0, entry.indexOf('=') + 1);
 
 export const environment: Apply = (c, value, ctx) => {
   const svc = c.service!;
@@ -277,11 +281,8 @@ export const environment: Apply = (c, value, ctx) => {
       ctx.warn(`Invalid environment assignment, ignoring: ${v}`);
       continue;
     }
-    // strv_env_replace(): a variable set again keeps its place
-    const name = v.slice(0, eq + 1);
-    const at = svc.environment.findIndex((e) => e.startsWith(name));
-    if (at >= 0) svc.environment[at] = v;
-    else svc.environment.push(v);
+    // strv_env_replace_consume(): a variable set again keeps its place
+    replaceByKey(svc.environment, v, envEntryName);
   }
 };
 
@@ -484,8 +485,7 @@ export const sockets: Apply = (c, value, ctx) => {
       continue;
     }
     for (const dep of ['Wants', 'After', 'TriggeredBy']) {
-      const list = (c.unit.dependencies[dep] ??= []);
-      if (!list.includes(k)) list.push(k);
+      addUnique((c.unit.dependencies[dep] ??= []), k);
     }
   }
 };

@@ -27,6 +27,7 @@ export { FatalSettingError, type SettingContext, type SettingKind, type SettingS
 import type { ServiceType } from './types.js';
 import type { UnitConfig } from './unit-config.js';
 import { parseBooleanValue } from './setting-values.js';
+import { addUnique } from './unique-list.js';
 import {
   accepted,
   bool,
@@ -88,7 +89,7 @@ add('Unit', 'Documentation', 'list', true, (c, value, ctx) => {
       ctx.warn(`Invalid URL, ignoring: ${v}`);
       continue;
     }
-    if (!c.unit.documentation.includes(v)) c.unit.documentation.push(v);
+    addUnique(c.unit.documentation, v);
   }
 });
 add('Unit', 'SourcePath', 'path', true, printfPath((c, v) => (c.sourcePath = v)));
@@ -133,7 +134,7 @@ add('Unit', 'RequiresMountsFor', 'list', true, (c, value, ctx) => {
       continue;
     }
     const p = simplifyPath(v);
-    if (!c.unit.requiresMountsFor.includes(p)) c.unit.requiresMountsFor.push(p);
+    addUnique(c.unit.requiresMountsFor, p);
   }
 });
 add('Unit', 'StopWhenUnneeded', 'bool', false, bool((c, v) => (c.unit.stopWhenUnneeded = v)));

@@ -22,8 +22,9 @@ export type SyntaxErrno = keyof typeof SYNTAX_ERRNO;
 /**
  * A fault that makes systemd stop parsing the file, and the unit fails to load (LoadState=error):
  * a malformed section header (EBADMSG), an over-long line (ENOBUFS), invalid UTF-8 (EINVAL).
- * Settings before the fault did take effect in 252 (Description= from earlier lines is shown), so
- * `partial` holds what was parsed up to there.
+ * Settings before the fault did take effect in 252 (Description= from earlier lines is shown):
+ * scanUnitText() has handed them over when it throws, and parseUnitText() puts what it collected up
+ * to there in `partial`.
  */
 export class UnitFileSyntaxError extends Error implements Origin {
   partial: ParsedUnitFile;
@@ -44,36 +45,44 @@ export function isIgnoredSectionName(name: string): boolean {
   return name.startsWith('X-');
 }
 
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
+
 /**
- * Splits into physical lines as systemd's read_line() does: \n, \r, \r\n, \n\r and \0 (optionally
- * after one of those) end a line; a run like \n\n is two lines. A final terminator adds no line.
+ * The physical lines of a text as systemd's read_line() finds them: \n, \r, \r\n, \n\r and \0
+ * (optionally after one of those) end a line; a run like \n\n is two lines. A final terminator
+ * adds no line. One at a time, so that a large file is not held a second time as an array of lines.
  */
-export function splitPhysicalLines(text: string): string[] {
-  const lines: string[] = [];
+export function* physicalLines(text: string): Generator<string, void, undefined> {
   const n = text.length;
   let i = 0;
   while (i < n) {
     let j = i;
-    while (j < n && text[j] !== '\n' && text[j] !== '\r' && text[j] !== '\0') j++;
-    lines.push(text.slice(i, j));
-    if (j >= n) break;
+    for (let c = text.charCodeAt(j); j < n && c !== LF && c !== CR && c !== NUL; c = text.charCodeAt(++j));
+    yield text.slice(i, j);
+    if (j >= n) return;
     // consume one terminator group: each of \n and \r at most once, a \0 ends the group
     let seenNL = false;
     let seenCR = false;
     while (j < n) {
-      const c = text[j];
-      if (c === '\0') {
+      const c = text.charCodeAt(j);
+      if (c === NUL) {
         j++;
         break;
       }
-      if (c === '\n' && !seenNL) seenNL = true;
-      else if (c === '\r' && !seenCR) seenCR = true;
+      if (c === LF && !seenNL) seenNL = true;
+      else if (c === CR && !seenCR) seenCR = true;
       else break;
       j++;
     }
     i = j;
   }
-  return lines;
+}
+
+/** physicalLines() as an array. */
+export function splitPhysicalLines(text: string): string[] {
+  return [...physicalLines(text)];
 }
 
 function trimWhitespace(s: string): string {
@@ -121,28 +130,38 @@ export interface ParseOptions {
 }
 
 /**
- * Parses unit file text. Recoverable problems become warnings (with systemd's messages); faults
- * that make systemd drop the whole file throw UnitFileSyntaxError.
- * Each assignment's `line` is the line where it starts (systemd's own messages use the last line
- * of a continued assignment).
+ * What the parser finds, handed over in file order as it finds it, as config_parse() acts on each
+ * line in turn: nothing of a file is held as a list of lines or assignments, and a receiver that
+ * throws stops the parse there (as a fatal setting stops 252's).
  */
-export function parseUnitText(text: string, path: string, options: ParseOptions = {}): ParsedUnitFile {
-  const assignments: Assignment[] = [];
-  const warnings: ParseWarning[] = [];
-  const sections: SectionHeader[] = [];
+export interface UnitTextSink {
+  assignment(a: Assignment): void;
+  warning(w: ParseWarning): void;
+  section(h: SectionHeader): void;
+}
+
+/**
+ * Parses unit file text into `sink`. Recoverable problems become warnings (with systemd's
+ * messages); a fault that makes systemd drop the whole file throws UnitFileSyntaxError, after what
+ * came before it was handed over. Each assignment's `line` is the line where it starts (systemd's
+ * own messages use the last line of a continued assignment).
+ */
+export function scanUnitText(text: string, path: string, sink: UnitTextSink, options: ParseOptions = {}): void {
   const warn = (line: number, message: string): void => {
-    warnings.push({ file: path, line, message });
+    sink.warning({ file: path, line, message });
   };
 
   const fatal = (line: number, reason: string, code: SyntaxErrno): never => {
-    const err = new UnitFileSyntaxError(path, line, reason, code);
-    err.partial = { path, assignments, warnings, sections };
-    throw err;
+    throw new UnitFileSyntaxError(path, line, reason, code);
   };
 
   let section: string | null = null;
   let bomSeen = false;
-  let continuation: string | null = null;
+  // A line continued with a backslash: its pieces so far, each ending in the space that replaced
+  // the backslash, and their size in bytes. Kept as pieces and a running count, not one string
+  // grown and measured again per line: that made a continued line of 100k short lines quadratic.
+  let continuation: string[] | null = null;
+  let continuationBytes = 0;
   let continuationStart = 0;
 
   const handleLine = (raw: string, line: number, reportLine: number): void => {
@@ -160,7 +179,7 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
         fatal(reportLine, `Bad characters in section header '${l}'`, 'EBADMSG');
       }
       section = name;
-      sections.push({ name, line });
+      sink.section({ name, line });
       return;
     }
     if (section === null) {
@@ -176,7 +195,7 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
       warn(line, "Missing key name before '=', ignoring line.");
       return;
     }
-    assignments.push({
+    sink.assignment({
       file: path,
       line,
       section,
@@ -185,9 +204,8 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
     });
   };
 
-  const lines = splitPhysicalLines(text);
   let lineNo = 0;
-  for (const buf of lines) {
+  for (const buf of physicalLines(text)) {
     lineNo++;
     if (Buffer.byteLength(buf, 'utf8') >= LONG_LINE_MAX) {
       // systemd reports this before counting the line, i.e. with the previous line's number
@@ -205,46 +223,81 @@ export function parseUnitText(text: string, path: string, options: ParseOptions 
       bomSeen = true;
     }
 
-    let joined: string;
-    if (continuation !== null) {
-      if (Buffer.byteLength(continuation, 'utf8') + Buffer.byteLength(l, 'utf8') > LONG_LINE_MAX) {
-        fatal(lineNo, 'Continuation line too long', 'ENOBUFS');
-      }
-      joined = continuation + l;
-    } else {
-      joined = l;
+    const bytes = Buffer.byteLength(l, 'utf8');
+    if (continuation !== null && continuationBytes + bytes > LONG_LINE_MAX) {
+      fatal(lineNo, 'Continuation line too long', 'ENOBUFS');
     }
 
-    if (endsWithContinuation(joined)) {
-      if (continuation === null) continuationStart = lineNo;
-      continuation = joined.slice(0, -1) + ' ';
+    // config_parse() looks for the unescaped trailing backslash in the whole continued line; the
+    // part before this line ends in the space that replaced one, outside any escape, so this line
+    // alone decides
+    if (endsWithContinuation(l)) {
+      if (continuation === null) {
+        continuation = [];
+        continuationBytes = 0;
+        continuationStart = lineNo;
+      }
+      continuation.push(l.slice(0, -1) + ' ');
+      continuationBytes += bytes;
       continue;
     }
 
-    const start = continuation !== null ? continuationStart : lineNo;
-    handleLine(joined, start, lineNo);
-    continuation = null;
+    if (continuation !== null) {
+      handleLine(continuation.join('') + l, continuationStart, lineNo);
+      continuation = null;
+    } else {
+      handleLine(l, lineNo, lineNo);
+    }
   }
 
   if (continuation !== null) {
-    handleLine(continuation, continuationStart, lineNo + 1);
+    handleLine(continuation.join(''), continuationStart, lineNo + 1);
   }
-
-  return { path, assignments, warnings, sections };
 }
 
 /**
- * Parses raw file bytes: decodes UTF-8; when the bytes are not valid UTF-8, the (non-comment)
- * lines holding invalid sequences make the file fail, as in systemd.
+ * scanUnitText() collected: the assignments, warnings and section headers of the text. A
+ * UnitFileSyntaxError carries in `partial` what came before the fault.
  */
-export function parseUnitBytes(bytes: Uint8Array, path: string): ParsedUnitFile {
-  let text: string;
-  let invalid = false;
+export function parseUnitText(text: string, path: string, options: ParseOptions = {}): ParsedUnitFile {
+  const parsed: ParsedUnitFile = { path, assignments: [], warnings: [], sections: [] };
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(bytes);
-    invalid = true;
+    scanUnitText(text, path, collectInto(parsed), options);
+  } catch (err) {
+    if (err instanceof UnitFileSyntaxError) err.partial = parsed;
+    throw err;
   }
-  return parseUnitText(text, path, { checkReplacementChar: invalid });
+  return parsed;
+}
+
+function collectInto(parsed: ParsedUnitFile): UnitTextSink {
+  return {
+    assignment: (a) => void parsed.assignments.push(a),
+    warning: (w) => void parsed.warnings.push(w),
+    section: (h) => void parsed.sections.push(h),
+  };
+}
+
+/**
+ * Decodes raw file bytes for scanUnitText(): UTF-8; when the bytes are not valid UTF-8, the
+ * (non-comment) lines holding invalid sequences make the file fail, as in systemd.
+ */
+function decodeUnitBytes(bytes: Uint8Array): { text: string; options: ParseOptions } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), options: {} };
+  } catch {
+    return { text: new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(bytes), options: { checkReplacementChar: true } };
+  }
+}
+
+/** scanUnitText() on raw file bytes. */
+export function scanUnitBytes(bytes: Uint8Array, path: string, sink: UnitTextSink): void {
+  const { text, options } = decodeUnitBytes(bytes);
+  scanUnitText(text, path, sink, options);
+}
+
+/** parseUnitText() on raw file bytes. */
+export function parseUnitBytes(bytes: Uint8Array, path: string): ParsedUnitFile {
+  const { text, options } = decodeUnitBytes(bytes);
+  return parseUnitText(text, path, options);
 }

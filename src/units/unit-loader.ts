@@ -1,19 +1,24 @@
 // The unit store: turns a unit name into a LoadedUnit by finding its file in the search path,
 // reading it and its drop-ins, and applying the settings, with systemd 252's load states:
-//   loaded, not-found (no file; also an unreadable one, as 252 does), masked (/dev/null link or
-//   empty file), bad-setting (a fatal setting, or service_verify() refusing), error (a file
-//   systemd cannot parse at all, e.g. a malformed section header).
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+//   loaded, not-found (no file; also one that cannot be opened, as 252 does), masked (a link to
+//   /dev/null or any character device, or an empty file), bad-setting (a fatal setting, or
+//   service_verify() refusing), error (a file systemd cannot parse at all, e.g. a malformed section
+//   header or an over-long line, and a file unitd will not read: a directory, FIFO, socket or
+//   block device, or one over READ_FULL_BYTES_MAX), with the errno in LoadError.
+// Files are read with readBoundedFile(): never anything that could block the daemon or never end.
+import { lstatSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { LoadedUnit, LoadError, LoadState, ParsedFile, ParseWarning } from './types.js';
+import type { LoadedUnit, LoadError, LoadState, ParseWarning } from './types.js';
 import { InvalidUnitNameError, type UnitSource } from './unit-registry.js';
-import { instanceOf, isTemplate, isValidUnitName, replaceInstance, unitNameToPath, unitType } from './unit-name.js';
-import { isIgnoredSectionName, parseUnitBytes, parseUnitText, splitPhysicalLines, UnitFileSyntaxError } from './syntax.js';
+import { instanceOf, isTemplate, isValidUnitName, replaceInstance, UNIT_NAME_MAX, unitNameToPath, unitType } from './unit-name.js';
+import { isIgnoredSectionName, scanUnitBytes, SYNTAX_ERRNO, UnitFileSyntaxError, type UnitTextSink } from './syntax.js';
 import { applySetting } from './settings.js';
 import { FatalSettingError, type SettingContext } from './setting-appliers.js';
 import { newUnitConfig, sectionsOf, type UnitConfig } from './unit-config.js';
+import { addUnique } from './unique-list.js';
 import { completeService, verifyService, type ManagerFacts } from './service-checks.js';
 import { buildUnitFileMap, findFragment, isMaskFile, unitFileNames, type UnitFileMap } from './unit-file-map.js';
+import { FileReadError, readBoundedFile, readErrorText, readFailureReason, type BoundedRead } from '../util/bounded-read.js';
 import { findDependencyLinks, findDropInPaths } from './dropins.js';
 import { buildEnablementIndex, unitFileState, type EnablementIndex } from './unit-file-state.js';
 import { unitSearchPath, type Environment, type UnitScope } from './search-path.js';
@@ -35,6 +40,18 @@ export interface UnitStoreOptions {
   /** replaces fields of the specifier context (host name, user, ...), e.g. for tests */
   specifiers?: Partial<SpecifierContext>;
 }
+
+/**
+ * Why a unit ended in LoadState=error: u->load_error as LoadError shows it, the D-Bus name
+ * sd_bus_error_set_errnof() gives the errno and its strerror() text.
+ */
+interface LoadFailure {
+  dbusName: string;
+  text: string;
+}
+
+/** What applying one file came to: fine, a fatal setting, or a fault that fails the load. */
+type FileOutcome = 'ok' | 'bad-setting' | LoadFailure;
 
 /** Unit types whose units load without a file (slice_load/device_load pass fragment_required=false). */
 const FRAGMENT_OPTIONAL = new Set(['slice', 'device']);
@@ -99,9 +116,18 @@ function mtimeOf(dir: string): string {
   }
 }
 
+/**
+ * The most warnings one load keeps (and the daemon logs). 252 logs each one as it parses; unitd
+ * keeps them with the unit, so a file of millions of bad lines (64 MiB of "x" lines: 33 million
+ * "Missing '='") would hold gigabytes and crash the daemon. The rest are counted in a last line.
+ */
+export const WARNINGS_MAX = 1000;
+
 /** One load of one unit name. */
 class UnitLoad {
   private readonly warnings: ParseWarning[] = [];
+  /** warnings past WARNINGS_MAX */
+  private dropped = 0;
   private readonly type: string;
   private readonly config: UnitConfig;
 
@@ -127,24 +153,36 @@ class UnitLoad {
     }
 
     const id = idFromFragment(fragment, this.requestedName);
-    let bytes: Buffer;
+    // unit_load_fragment(): the fragment is opened, fstat()ed and then read, all on one descriptor
+    let read: BoundedRead;
     try {
-      bytes = readFileSync(fragment);
+      read = readBoundedFile(fragment);
     } catch (err) {
+      if (err instanceof FileReadError) {
+        // Opened, but not a file unitd reads. 252 has marked the unit loaded when it reads, so a
+        // failed read is LoadState=error with that errno: EISDIR for a directory (what 252 shows);
+        // 252 would block for good in fopen() on a FIFO and reads a block device or a file of any
+        // size, unitd refuses them (EBADFD, E2BIG: see util/bounded-read.ts)
+        this.warn({ file: fragment, line: 0 }, `Failed to load configuration from ${fragment}: ${readFailureReason(err)}`);
+        return this.result(id, names, 'error', fragment, [], readFailure(err));
+      }
       // 252 gives up before it marks the unit loaded: LoadState=not-found (src/core/load-fragment.c)
-      this.warn({ file: fragment, line: 0 }, `Failed to open ${fragment}: ${errorText(err)}`);
+      this.warn({ file: fragment, line: 0 }, `Failed to open ${fragment}: ${readErrorText(err)}`);
       return this.result(this.requestedName, names, 'not-found', '', []);
     }
 
-    if (isMaskFile(fragment)) {
+    // null_or_empty() on what was opened: any character device (/dev/null, also /dev/zero or
+    // /dev/urandom, never read) or an empty regular file is a mask
+    if (read.kind === 'char-device' || read.data.length === 0) {
       const dropIns = findDropInPaths(this.files.map.searchPath, id, names);
       return this.result(id, names, 'masked', fragment, dropIns);
     }
 
     // the fragment is parsed under the name being loaded, drop-ins under the final id (252 merges
     // alias units in between)
-    const fragmentOutcome = this.applyFile(fragment, bytes, this.requestedName, fragment);
-    if (fragmentOutcome !== 'ok') return this.result(id, names, fragmentOutcome, fragment, []);
+    const fragmentOutcome = this.applyFile(fragment, read.data, this.requestedName, fragment);
+    if (fragmentOutcome === 'bad-setting') return this.result(id, names, 'bad-setting', fragment, []);
+    if (fragmentOutcome !== 'ok') return this.result(id, names, 'error', fragment, [], fragmentOutcome);
 
     const dropIns = this.applyDropIns(id, names, fragment);
     return this.result(id, names, this.finish(id, fragment), fragment, dropIns);
@@ -161,15 +199,20 @@ class UnitLoad {
     this.addDependencyLinks(id, names, '.requires', 'Requires');
     const dropIns = findDropInPaths(this.files.map.searchPath, id, names);
     for (const path of dropIns) {
-      let content: Buffer;
+      let read: BoundedRead;
       try {
-        content = readFileSync(path);
+        read = readBoundedFile(path);
       } catch (err) {
-        this.warn({ file: path, line: 0 }, `Failed to open ${path}, ignoring: ${errorText(err)}`);
+        // a drop-in that cannot be opened or read is skipped (unit_load_dropin() ignores what
+        // config_parse() returns) and stays in DropInPaths, as in 252
+        this.warn({ file: path, line: 0 }, `Failed to open ${path}, ignoring: ${readFailureReason(err)}`);
         continue;
       }
+      // a character device adds nothing: /dev/null reads as empty in 252 (it would read /dev/zero
+      // for ever; unitd never reads a device)
+      if (read.kind === 'char-device') continue;
       // in a drop-in even fatal errors only stop that file (unit_load_dropin ignores them)
-      this.applyFile(path, content, id, fragment);
+      this.applyFile(path, read.data, id, fragment);
     }
     return dropIns;
   }
@@ -196,8 +239,7 @@ class UnitLoad {
         }
         entry = replaceInstance(entry, instance);
       }
-      const list = (this.config.unit.dependencies[dependency] ??= []);
-      if (!list.includes(entry)) list.push(entry);
+      addUnique((this.config.unit.dependencies[dependency] ??= []), entry);
     }
   }
 
@@ -221,77 +263,90 @@ class UnitLoad {
   }
 
   /** Parses one file and applies its assignments; stops at the first fatal error. */
-  private applyFile(path: string, bytes: Buffer, unitId: string, fragmentPath: string): 'ok' | 'bad-setting' | 'error' {
+  private applyFile(path: string, bytes: Buffer, unitId: string, fragmentPath: string): FileOutcome {
     const first = this.warnings.length;
     try {
       return this.applyFileContents(path, bytes, unitId, fragmentPath);
     } finally {
-      // this file's warnings in line order (section headers are checked in a separate pass)
+      // this file's warnings in line order (a continued assignment's come with its first line)
       const mine = this.warnings.splice(first).sort((a, b) => a.line - b.line);
-      this.warnings.push(...mine);
+      // (not push(...mine): a spread of 100k+ warnings overflows the stack)
+      for (const w of mine) this.warnings.push(w);
     }
   }
 
-  private applyFileContents(path: string, bytes: Buffer, unitId: string, fragmentPath: string): 'ok' | 'bad-setting' | 'error' {
-    let parsed: ParsedFile;
-    let syntaxError: UnitFileSyntaxError | null = null;
-    try {
-      parsed = parseUnitBytes(bytes, path);
-    } catch (err) {
-      if (!(err instanceof UnitFileSyntaxError)) throw err;
-      // systemd has applied the lines before the bad one when it gives up on the file
-      syntaxError = err;
-      parsed = parsePrefix(bytes, path, err.line - 1);
-    }
-    this.warnings.push(...parsed.warnings);
-
+  /**
+   * Applies each assignment as the parser finds it, as config_parse() does line by line: neither
+   * the lines nor the assignments of a file are held at once, and nothing past a fatal setting or
+   * a syntax fault is parsed (252 stops there too).
+   */
+  private applyFileContents(path: string, bytes: Buffer, unitId: string, fragmentPath: string): FileOutcome {
     const valid = sectionsOf(this.type);
-    for (const header of sectionHeaders(bytes.toString('utf8'))) {
-      if (!valid.includes(header.name) && !isIgnoredSectionName(header.name)) {
-        this.warn({ file: path, line: header.line }, `Unknown section '${header.name}'. Ignoring.`);
-      }
-    }
     const specifiers: SpecifierContext = { ...this.specifierBase, unitId, fragmentPath: fragmentPath || undefined };
-
-    for (const a of parsed.assignments) {
-      const origin = { file: a.file, line: a.line };
-      if (!valid.includes(a.section)) continue;
-      const ctx: SettingContext = {
-        origin,
-        runtimeDir: specifiers.runtimeDir,
-        managerScope: specifiers.scope,
-        expand: (text, mode = 'full') =>
-          expandSpecifiers(text, specifiers, mode === 'name' ? { mode: 'name' } : mode === 'path' ? { maxLength: SPECIFIER_MAX_PATH } : {}),
-        warn: (message) => this.warn(origin, message),
-      };
-      try {
+    const sink: UnitTextSink = {
+      warning: (w) => this.warn(w, w.message),
+      // parse_line() warns about an unknown section when it meets its header
+      section: (header) => {
+        if (!valid.includes(header.name) && !isIgnoredSectionName(header.name)) {
+          this.warn({ file: path, line: header.line }, `Unknown section '${header.name}'. Ignoring.`);
+        }
+      },
+      assignment: (a) => {
+        if (!valid.includes(a.section)) return;
+        const origin = { file: a.file, line: a.line };
+        const ctx: SettingContext = {
+          origin,
+          runtimeDir: specifiers.runtimeDir,
+          managerScope: specifiers.scope,
+          // the bounds of unit_name_printf() (UNIT_NAME_MAX), unit_path_printf() (PATH_MAX-1) and
+          // unit_full_printf() (LONG_LINE_MAX): expansion stops as soon as the result passes them
+          expand: (text, mode = 'full') =>
+            expandSpecifiers(text, specifiers, mode === 'name' ? { mode: 'name', maxLength: UNIT_NAME_MAX } : mode === 'path' ? { maxLength: SPECIFIER_MAX_PATH } : {}),
+          warn: (message) => this.warn(origin, message),
+        };
         if (a.section === 'Install') this.config.install.present = true;
-        applySetting(this.config, a.section, a.key, a.value, ctx);
-      } catch (err) {
-        if (!(err instanceof FatalSettingError)) throw err;
-        this.warn(origin, err.message);
-        return 'bad-setting';
-      }
-    }
-    if (syntaxError) {
-      this.warn({ file: syntaxError.file, line: syntaxError.line }, syntaxError.reason);
-      return 'error';
+        try {
+          applySetting(this.config, a.section, a.key, a.value, ctx);
+        } catch (err) {
+          // reported here, where its line is known; thrown on to stop the parse
+          if (err instanceof FatalSettingError) this.warn(origin, err.message);
+          throw err;
+        }
+      },
+    };
+    try {
+      scanUnitBytes(bytes, path, sink);
+    } catch (err) {
+      if (err instanceof FatalSettingError) return 'bad-setting';
+      if (!(err instanceof UnitFileSyntaxError)) throw err;
+      // 252 has applied the lines before the bad one when it gives up on the file
+      this.warn({ file: err.file, line: err.line }, err.reason);
+      // the errno config_parse() failed with: EBADMSG, ENOBUFS ("Line too long"), EINVAL
+      return SYNTAX_ERRNO[err.code];
     }
     return 'ok';
   }
 
   private warn(origin: { file: string; line: number }, message: string): void {
+    if (this.warnings.length >= WARNINGS_MAX) {
+      this.dropped++;
+      return;
+    }
     this.warnings.push({ file: origin.file, line: origin.line, message });
   }
 
-  private result(id: string, names: Set<string>, loadState: LoadState, fragmentPath: string, dropInPaths: string[]): LoadedUnit {
+  private result(id: string, names: Set<string>, loadState: LoadState, fragmentPath: string, dropInPaths: string[], failure?: LoadFailure): LoadedUnit {
+    if (this.dropped > 0) {
+      this.warnings.push({ file: fragmentPath, line: 0, message: `${this.dropped} more warnings about this unit not shown (at most ${WARNINGS_MAX} are kept)` });
+      this.dropped = 0;
+    }
     const allNames = [id, ...[...names].filter((n) => n !== id).sort()];
     const masked = loadState === 'masked';
     return {
       id,
       names: allNames,
       loadState,
-      loadError: loadErrorFor(loadState, id),
+      loadError: loadErrorFor(loadState, id, failure),
       fragmentPath,
       sourcePath: this.config.sourcePath,
       dropInPaths,
@@ -311,29 +366,6 @@ class UnitLoad {
   }
 }
 
-/** The assignments of the first `lines` lines of a file (those before a syntax error). */
-function parsePrefix(bytes: Buffer, path: string, lines: number): ParsedFile {
-  const text = splitPhysicalLines(bytes.toString('utf8')).slice(0, Math.max(0, lines)).join('\n');
-  try {
-    return parseUnitText(text, path);
-  } catch {
-    return { path, assignments: [], warnings: [] };
-  }
-}
-
-/** `[Name]` lines with their line numbers (syntax.ts keeps sections only on assignments). */
-function sectionHeaders(text: string): { name: string; line: number }[] {
-  const headers: { name: string; line: number }[] = [];
-  let continued = false;
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.trim();
-    if (l.startsWith('#') || l.startsWith(';')) return;
-    if (!continued && l.startsWith('[') && l.endsWith(']')) headers.push({ name: l.slice(1, -1), line: i + 1 });
-    continued = /(^|[^\\])(\\\\)*\\$/.test(l);
-  });
-  return headers;
-}
-
 /** The unit's id: the fragment's name (with the instance put into a template's name). */
 function idFromFragment(fragment: string, requestedName: string): string {
   const name = basename(fragment);
@@ -341,8 +373,17 @@ function idFromFragment(fragment: string, requestedName: string): string {
   return isValidUnitName(name) ? name : requestedName;
 }
 
-/** dbus-unit.c:bus_unit_validate_load_state() */
-export function loadErrorFor(state: LoadState, id: string): LoadError | null {
+/**
+ * LoadState=error for a file refused by readBoundedFile(): none of its errnos (E2BIG, EISDIR,
+ * EBADFD) is one bus-error.c has a D-Bus name for, so sd_bus_error_set_errnof() calls it
+ * System.Error.<ERRNO> (252 shows System.Error.EISDIR for a directory).
+ */
+function readFailure(err: FileReadError): LoadFailure {
+  return { dbusName: `System.Error.${err.code}`, text: readErrorText(err) };
+}
+
+/** dbus-unit.c:bus_unit_validate_load_state(); `failure` is the errno of LoadState=error (default EBADMSG). */
+export function loadErrorFor(state: LoadState, id: string, failure: LoadFailure = SYNTAX_ERRNO.EBADMSG): LoadError | null {
   switch (state) {
     case 'loaded':
       return null;
@@ -353,10 +394,9 @@ export function loadErrorFor(state: LoadState, id: string): LoadError | null {
     case 'masked':
       return { name: 'org.freedesktop.systemd1.UnitMasked', message: `Unit ${id} is masked.` };
     case 'error':
-      // the only load errors we produce are unparsable files: EBADMSG
       return {
-        name: 'org.freedesktop.DBus.Error.InconsistentMessage',
-        message: `Unit ${id} failed to load properly, please adjust/correct and reload service manager: Bad message`,
+        name: failure.dbusName,
+        message: `Unit ${id} failed to load properly, please adjust/correct and reload service manager: ${failure.text}`,
       };
     default:
       return { name: 'org.freedesktop.systemd1.NoSuchUnit', message: `Unexpected load state of unit ${id}` };
@@ -369,8 +409,4 @@ function isSymlink(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

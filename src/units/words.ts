@@ -138,6 +138,22 @@ export function extractFirstWord(s: string, start: number, opts: ExtractOptions 
   while (i < n && seps.includes(s[i]!)) i++;
   if (i >= n) return { word: null, next: -1 };
 
+  // The common word has no quote, no backslash and no surrogate (which the byte-wise path below
+  // re-encodes): it is the text itself, sliced out rather than built byte by byte (that was a
+  // quarter of the time of a unit file of millions of After= lines).
+  let j = i;
+  for (; j < n; j++) {
+    const c = s[j]!;
+    if (c === '\\' || seps.includes(c) || ((c === '"' || c === "'") && opts.unquote)) break;
+    const code = s.charCodeAt(j);
+    if (code >= 0xd800 && code <= 0xdfff) break;
+  }
+  if (j >= n || seps.includes(s[j]!)) {
+    const word = s.slice(i, j);
+    while (j < n && seps.includes(s[j]!)) j++;
+    return { word, next: j >= n ? -1 : j };
+  }
+
   const out: number[] = [];
   let quote = '';
   let backslash = false;

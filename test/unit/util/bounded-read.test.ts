@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileReadError, readBoundedFile, readErrorText } from '../../../src/util/bounded-read.js';
+import { FileReadError, readBoundedFile, readErrorText, readFailureReason } from '../../../src/util/bounded-read.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unitd-bounded-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -38,12 +38,38 @@ describe('readBoundedFile', () => {
     expect(readBoundedFile(link).kind).toBe('char-device');
   });
 
-  it('refuses a FIFO at once, with no writer (it would block a plain open)', () => {
+  it('refuses a FIFO at once, with no writer (it would block a plain open): EBADFD, as stat_verify_regular()', () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const t0 = Date.now();
     expect(() => readBoundedFile(fifo)).toThrow(/FIFO/);
     expect(Date.now() - t0).toBeLessThan(5_000);
+    let err: unknown;
+    try {
+      readBoundedFile(fifo);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as FileReadError).code).toBe('EBADFD');
+    expect(readErrorText(err)).toBe('File descriptor in bad state');
+    expect(readFailureReason(err)).toBe('File descriptor in bad state (a FIFO, not a regular file)');
+  });
+
+  it('tells which character device it found (/dev/null is 1:3)', () => {
+    const r = readBoundedFile('/dev/null');
+    expect(r.kind === 'char-device' && r.rdev).toBe(fs.statSync('/dev/null').rdev);
+  });
+
+  it('gives the reason of a refusal by size with the limit', () => {
+    const f = path.join(dir, 'over');
+    fs.writeFileSync(f, 'z'.repeat(11));
+    let err: unknown;
+    try {
+      readBoundedFile(f, 10);
+    } catch (e) {
+      err = e;
+    }
+    expect(readFailureReason(err)).toBe('Argument list too long (larger than 10 bytes)');
   });
 
   it('refuses a directory (EISDIR) and passes on open errors (ENOENT)', () => {
